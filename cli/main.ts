@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { registerStackCommand } from '../infra/stack/command.js';
+import { registerTopicsCommand } from '../lib/topics/command.js';
+
+const program = new Command()
+  .name('socflow')
+  .description('Real-time security telemetry pipeline: Kafka stream processors, ONNX scoring, PostgreSQL alert state, ClickHouse analytics')
+  .showHelpAfterError()
+  .configureHelp({ sortSubcommands: true });
+
+registerStackCommand(program);
+registerTopicsCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`socflow: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,36 @@
+import kafkajs, { type KafkaConfig, type LogEntry } from 'kafkajs';
+import { requireSetting } from '../config.js';
+import { createLogger } from '../log.js';
+
+const { Kafka, logLevel } = kafkajs;
+const kafkaLog = createLogger('kafkajs');
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** kafkajs logs through pino, so every process writes one JSON log stream. */
+const logCreator = () => ({ namespace, level, log }: LogEntry) => {
+  const { message, ...extra } = log;
+  kafkaLog[LEVELS[level] ?? 'info']({ namespace, ...extra }, message);
+};
+
+export function brokers(): string[] {
+  return requireSetting('KAFKA_BROKERS', 'comma-separated Kafka bootstrap servers').split(',').map((b) => b.trim()).filter(Boolean);
+}
+
+export function createKafka(clientId: string, overrides: Partial<KafkaConfig> = {}): kafkajs.Kafka {
+  return new Kafka({
+    clientId,
+    brokers: brokers(),
+    logLevel: logLevel.WARN,
+    logCreator,
+    connectionTimeout: 5000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 200, retries: 10, maxRetryTime: 10_000 },
+    ...overrides,
+  });
+}
