@@ -3,6 +3,8 @@ import { requireSetting } from '../config.js';
 import { createLogger } from '../log.js';
 
 const { Kafka, logLevel } = kafkajs;
+// We pick the partitioner explicitly (producers use the Java-compatible default), so the v2 notice is noise.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 const kafkaLog = createLogger('kafkajs');
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
