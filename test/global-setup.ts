@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import type { StackComponent } from '../infra/stack/component.js';
 import { SERVICE_VARS, type ServiceEnv, dockerAnswers, servicesFromEnvironment } from './services.js';
 
 /**
@@ -19,11 +20,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     teardown = started.stop;
   } else {
     const { stackContext } = await import('../infra/stack/context.js');
-    const { stackUp, stackDown, stackStatus } = await import('../infra/stack/stack.js');
+    const { stackUp, stopComponent } = await import('../infra/stack/stack.js');
     const ctx = stackContext((line) => process.stderr.write(`[test services] ${line}\n`));
-    const wasUp = (await stackStatus(ctx)).every((c) => c.running && c.healthy);
-    env = (await stackUp(ctx)) as ServiceEnv;
-    if (!wasUp && process.env.SOCFLOW_KEEP_STACK !== '1') teardown = () => stackDown(ctx);
+    const startedHere: StackComponent[] = [];
+    env = (await stackUp(ctx, startedHere)) as ServiceEnv;
+    // Stop only what this run started: a stack that was already up (a developer's, another run's) stays.
+    if (process.env.SOCFLOW_KEEP_STACK !== '1') {
+      teardown = async () => {
+        for (const c of startedHere.reverse()) await stopComponent(ctx, c);
+      };
+    }
   }
   for (const v of SERVICE_VARS) process.env[v] = env[v];
   project.provide('services', env);

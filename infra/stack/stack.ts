@@ -20,7 +20,7 @@ export const stackEnvFile = (ctx: StackContext) => join(ctx.stackDir, 'stack.env
  * Starts every part not already given by its environment variable, waits until each is healthy and
  * writes stack.env. Idempotent: parts already running are reused.
  */
-export async function stackUp(ctx: StackContext = stackContext()): Promise<StackEnv> {
+export async function stackUp(ctx: StackContext = stackContext(), started: StackComponent[] = []): Promise<StackEnv> {
   mkdirSync(ctx.stackDir, { recursive: true });
   const env: StackEnv = {};
   // Installs first (downloads are the slow part), then start everything and wait in parallel.
@@ -29,7 +29,7 @@ export async function stackUp(ctx: StackContext = stackContext()): Promise<Stack
   await Promise.all(
     stackComponents.map(async (c) => {
       const given = process.env[c.envVar];
-      env[c.envVar] = given ?? (await startComponent(ctx, c));
+      env[c.envVar] = given ?? (await startComponent(ctx, c, () => started.push(c)));
       if (given) ctx.progress(`  ${c.name}: using ${c.envVar} from the environment`);
     }),
   );
@@ -37,7 +37,8 @@ export async function stackUp(ctx: StackContext = stackContext()): Promise<Stack
   return env;
 }
 
-export async function startComponent(ctx: StackContext, c: StackComponent): Promise<string> {
+/** Reuses the part if it is running and healthy; otherwise starts it and calls `onStarted`. */
+export async function startComponent(ctx: StackContext, c: StackComponent, onStarted: () => void = () => {}): Promise<string> {
   const address = c.address(ctx);
   const pid = readPid(pidFile(ctx, c));
   if (pid !== undefined && isAlive(pid) && (await c.healthy(address).catch(() => false))) {
@@ -59,6 +60,7 @@ export async function startComponent(ctx: StackContext, c: StackComponent): Prom
     await stopProcess(pidFile(ctx, c), 5000);
     throw err;
   }
+  onStarted();
   ctx.progress(`  ${c.name}: ready in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${newPid}) at ${redact(address)}`);
   return address;
 }

@@ -1,0 +1,37 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { fromRoot } from '../paths.js';
+
+const MIGRATIONS = fromRoot('infra/postgres/migrations');
+
+/**
+ * Applies infra/postgres/migrations/NNNN_name.sql in order, each once, each in its own transaction,
+ * recorded in schema_migrations. An advisory lock lets several processes call it at start-up safely.
+ */
+export async function migrate(client: pg.ClientBase, log: (line: string) => void = () => {}): Promise<string[]> {
+  const files = readdirSync(MIGRATIONS).filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f)).sort();
+  await client.query('SELECT pg_advisory_lock(727001)');
+  try {
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    const { rows } = await client.query<{ version: string }>('SELECT version FROM schema_migrations');
+    const done = new Set(rows.map((r) => r.version));
+    const applied: string[] = [];
+    for (const file of files.filter((f) => !done.has(f))) {
+      await client.query('BEGIN');
+      try {
+        await client.query(readFileSync(join(MIGRATIONS, file), 'utf8'));
+        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [file]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw new Error(`migration ${file} failed: ${(err as Error).message}`);
+      }
+      applied.push(file);
+      log(`applied ${file}`);
+    }
+    return applied;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(727001)');
+  }
+}

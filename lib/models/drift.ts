@@ -1,0 +1,143 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { FeatureDistribution } from './manifest.js';
+
+/**
+ * Basic feature drift: per-feature histograms of the rows scored in a window, compared with the model
+ * manifest's training_distribution by the population stability index (PSI). Rule of thumb: < 0.1 stable,
+ * 0.1–0.25 moderate shift, > 0.25 significant shift.
+ *
+ * Binning follows the manifest (models/factory/train.py): numeric bin i = number of bin_edges strictly below
+ * x (numpy searchsorted side="left"), so len(bin_edges) + 1 bins; categorical values not listed (and unseen
+ * ones) fall in "__other__".
+ */
+
+/** Floor for empty bins so the log ratio stays finite. */
+export const PSI_EPSILON = 1e-4;
+
+/**
+ * PSI = Σ (a_i − e_i) · ln(a_i / e_i) over bins, with both sides normalised to shares and empty bins floored
+ * at PSI_EPSILON. Inputs may be counts or proportions; they must have the same length.
+ */
+export function psi(expected: readonly number[], actual: readonly number[]): number {
+  if (expected.length !== actual.length) throw new Error(`psi: expected has ${expected.length} bins, actual ${actual.length}`);
+  const es = expected.reduce((s, v) => s + v, 0);
+  const as = actual.reduce((s, v) => s + v, 0);
+  if (es <= 0 || as <= 0) return 0;
+  let total = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const e = Math.max(expected[i] / es, PSI_EPSILON);
+    const a = Math.max(actual[i] / as, PSI_EPSILON);
+    total += (a - e) * Math.log(a / e);
+  }
+  return total;
+}
+
+/** Bin index of a numeric value: count of edges strictly below x. */
+export function numericBin(edges: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (edges[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+interface FeatureHistogram {
+  feature: string;
+  bins: string[] | null;
+  edges: number[] | null;
+  expected: number[];
+  counts: number[];
+}
+
+export interface DriftOptions {
+  /** Close a window after this many rows. */
+  windowRows?: number;
+  /** Close a window when the event time span it covers reaches this (ms); needs at least minRows rows. */
+  windowMs?: number;
+  /** A window closed by time with fewer rows keeps accumulating (too few rows give a noisy PSI). */
+  minRows?: number;
+}
+
+export interface DriftReport {
+  rows: number;
+  psi: Record<string, number>;
+  max: { feature: string; psi: number };
+}
+
+export type DriftRow = Record<string, string | number | null>;
+
+/** Accumulates scored rows against one model's training distribution; `observe` returns a report when a window closes. */
+export class DriftWindow {
+  private readonly features: FeatureHistogram[];
+  private rows = 0;
+  private firstTime: number | null = null;
+  private readonly windowRows: number;
+  private readonly windowMs: number;
+  private readonly minRows: number;
+
+  constructor(distribution: Record<string, FeatureDistribution>, opts: DriftOptions = {}) {
+    this.windowRows = opts.windowRows ?? 10_000;
+    this.windowMs = opts.windowMs ?? 60_000;
+    this.minRows = opts.minRows ?? 200;
+    this.features = Object.entries(distribution).map(([feature, d]) => {
+      if (d.kind === 'numeric') return { feature, bins: null, edges: d.bin_edges, expected: d.proportions, counts: new Array(d.proportions.length).fill(0) };
+      const bins = Object.keys(d.proportions);
+      if (!bins.includes('__other__')) bins.push('__other__');
+      return { feature, bins, edges: null, expected: bins.map((b) => d.proportions[b] ?? 0), counts: new Array(bins.length).fill(0) };
+    });
+  }
+
+  /** Adds rows (with their event time); returns the window's PSI report when this closed it. */
+  observe(rows: readonly DriftRow[], eventTimes: readonly number[]): DriftReport | null {
+    let report: DriftReport | null = null;
+    rows.forEach((row, i) => {
+      if (this.firstTime === null) this.firstTime = eventTimes[i];
+      for (const f of this.features) {
+        const v = row[f.feature];
+        if (v === null || v === undefined) continue;
+        if (f.edges) f.counts[numericBin(f.edges, Number(v))]++;
+        else {
+          const at = f.bins!.indexOf(String(v));
+          f.counts[at >= 0 ? at : f.bins!.length - 1]++;
+        }
+      }
+      this.rows++;
+      const span = eventTimes[i] - this.firstTime;
+      if (this.rows >= this.windowRows || (span >= this.windowMs && this.rows >= this.minRows)) report = this.close();
+    });
+    return report;
+  }
+
+  private close(): DriftReport {
+    const out: DriftReport = { rows: this.rows, psi: {}, max: { feature: '', psi: 0 } };
+    for (const f of this.features) {
+      const value = psi(f.expected, f.counts);
+      out.psi[f.feature] = value;
+      if (value >= out.max.psi) out.max = { feature: f.feature, psi: value };
+      f.counts.fill(0);
+    }
+    this.rows = 0;
+    this.firstTime = null;
+    return out;
+  }
+}
+
+/** The drift gauges: socflow_model_feature_psi{feature} and socflow_model_max_psi, for the last closed window. */
+export function driftGauges(registry: Registry) {
+  return {
+    featurePsi: new Gauge({ name: 'socflow_model_feature_psi', help: 'Population stability index of a model input over the last drift window vs the training distribution', labelNames: ['feature'], registers: [registry] }),
+    maxPsi: new Gauge({ name: 'socflow_model_max_psi', help: 'Largest per-feature PSI of the last drift window', registers: [registry] }),
+    windowRows: new Gauge({ name: 'socflow_model_drift_window_rows', help: 'Rows in the last closed drift window', registers: [registry] }),
+  };
+}
+
+export type DriftGauges = ReturnType<typeof driftGauges>;
+
+export function publishDrift(gauges: DriftGauges, report: DriftReport): void {
+  for (const [feature, value] of Object.entries(report.psi)) gauges.featurePsi.set({ feature }, value);
+  gauges.maxPsi.set(report.max.psi);
+  gauges.windowRows.set(report.rows);
+}

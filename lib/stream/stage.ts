@@ -1,0 +1,63 @@
+/**
+ * A stage is a pure transform: a batch of one partition's input records and that partition's state in,
+ * output records and dead letters out. It knows nothing of Kafka; the Kafka runtime (kafkaRuntime.ts)
+ * and the in-memory driver (memoryDriver.ts) run the same stage object.
+ */
+export interface InputRecord<T> {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  key: string | null;
+  /** Kafka record timestamp (ms): what the state rebuild looks back by. */
+  timestamp: number;
+  value: T;
+  /** Original bytes, kept for dead letters. */
+  raw: Buffer | null;
+}
+
+export interface OutputRecord {
+  /** Logical topic name from the catalog (rbp.alerts, ...). */
+  topic: string;
+  key: string;
+  value: unknown;
+}
+
+export interface DeadLetter {
+  record: InputRecord<unknown>;
+  reason: string;
+  error: string;
+}
+
+export interface StageResult {
+  outputs: OutputRecord[];
+  deadLetters: DeadLetter[];
+  /** Records intentionally not forwarded, by reason (e.g. duplicate): counts reconcile in = out + dlq + dropped. */
+  dropped?: Record<string, number>;
+}
+
+export interface StageContext {
+  /** True while the runtime re-reads already-processed input to rebuild state; outputs are discarded. */
+  replaying: boolean;
+  /** Wall clock, injectable for tests. */
+  now(): number;
+}
+
+/** Turns input bytes into the stage's input value, or says why it cannot (→ dead letter with that reason). */
+export type Decoder<T> = (bytes: Buffer, topic: string) => Promise<{ ok: true; value: T } | { ok: false; reason: string; error: string }>;
+
+export interface Stage<In = unknown, State = unknown> {
+  name: string;
+  /** Logical input topics, each read by this stage's consumer group. */
+  inputs: string[];
+  /** Logical output topics (besides the dead-letter topic). */
+  outputs: string[];
+  /** Logical dead-letter topic for input that cannot be processed. */
+  deadLetterTopic: string;
+  /**
+   * How far back (in Kafka record time) a freshly assigned partition must re-read its input to rebuild
+   * state: window length plus allowed lateness. 0 for a stage without state across records.
+   */
+  rebuildLookbackMs: number;
+  createState(topic: string, partition: number): State;
+  process(batch: InputRecord<In>[], state: State, ctx: StageContext): Promise<StageResult> | StageResult;
+}
