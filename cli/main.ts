@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { registerStackCommand } from '../infra/stack/command.js';
+import { registerDbCommand } from '../lib/db/command.js';
 import { registerTopicsCommand } from '../lib/topics/command.js';
+import { registerRunCommand } from '../processors/command.js';
 
 const program = new Command()
   .name('socflow')
@@ -10,6 +12,8 @@ const program = new Command()
 
 registerStackCommand(program);
 registerTopicsCommand(program);
+registerDbCommand(program);
+registerRunCommand(program);
 
 try {
   await program.parseAsync(process.argv);
