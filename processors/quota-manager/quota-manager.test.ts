@@ -1,9 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { ConfigFileError } from '../../lib/data/validate.js';
 import type { Alert, Severity } from '../../lib/events.js';
+import { loadTopicSchema } from '../../lib/schemas/load.js';
 import { MemoryDriver } from '../../lib/stream/memoryDriver.js';
 import type { Approval, Proposal, QuotaUpdate } from './model.js';
 import { loadPolicy, type Policy } from './policy.js';
@@ -236,5 +238,11 @@ describe('quota manager stage (in-memory driver)', () => {
     expect(new Set(ids(crashing)).size).toBe(crashing.outputs.length);
     const sorted = (d: MemoryDriver<QuotaInput, QuotaState>) => [...d.outputs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     expect(sorted(crashing)).toEqual(sorted(reference));
+    // Every output fits its topic's Avro schema (what the Kafka runtime encodes with).
+    const types = {
+      'rbp.quota_updates': avro.Type.forSchema(loadTopicSchema('quota-update.avsc') as avro.Schema, { wrapUnions: false }),
+      'rbp.proposals': avro.Type.forSchema(loadTopicSchema('proposal.avsc') as avro.Schema, { wrapUnions: false }),
+    };
+    for (const o of reference.outputs) expect(types[o.topic as keyof typeof types].isValid(o.value), JSON.stringify(o)).toBe(true);
   });
 });
