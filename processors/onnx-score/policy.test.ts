@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import type { NetworkConnection } from '../../lib/events.js';
+import { modelCategory, scoreSeverity, withAsset } from './policy.js';
+
+const base = Object.fromEntries(
+  ['duration', 'src_bytes', 'dst_bytes', 'land', 'wrong_fragment', 'urgent', 'hot', 'num_failed_logins', 'logged_in', 'num_compromised', 'root_shell',
+    'su_attempted', 'num_root', 'num_file_creations', 'num_shells', 'num_access_files', 'num_outbound_cmds', 'is_host_login', 'is_guest_login', 'count',
+    'srv_count', 'serror_rate', 'srv_serror_rate', 'rerror_rate', 'srv_rerror_rate', 'same_srv_rate', 'diff_srv_rate', 'srv_diff_host_rate',
+    'dst_host_count', 'dst_host_srv_count', 'dst_host_same_srv_rate', 'dst_host_diff_srv_rate', 'dst_host_same_src_port_rate',
+    'dst_host_srv_diff_host_rate', 'dst_host_serror_rate', 'dst_host_srv_serror_rate', 'dst_host_rerror_rate', 'dst_host_srv_rerror_rate'].map((k) => [k, 0]),
+) as unknown as NetworkConnection;
+const conn = (over: Partial<NetworkConnection>) => ({ ...base, protocol_type: 'tcp', service: 'http', flag: 'SF', ...over }) as NetworkConnection;
+
+describe('policy', () => {
+  it('categorises model alerts from the features', () => {
+    expect(modelCategory(conn({ serror_rate: 1, count: 200, flag: 'S0' }))).toBe('dos');
+    expect(modelCategory(conn({ wrong_fragment: 3 }))).toBe('dos');
+    expect(modelCategory(conn({ rerror_rate: 0.9, diff_srv_rate: 0.8 }))).toBe('probe');
+    expect(modelCategory(conn({ dst_host_diff_srv_rate: 0.7 }))).toBe('probe');
+    expect(modelCategory(conn({ num_failed_logins: 2 }))).toBe('r2l');
+    expect(modelCategory(conn({ root_shell: 1, num_failed_logins: 1 }))).toBe('u2r');
+    expect(modelCategory(conn({ src_bytes: 10 }))).toBe('network_intrusion');
+    expect(modelCategory(conn({ count: null as unknown as number }))).toBe('network_intrusion');
+  });
+
+  it('severity: score table, one level up on critical/high assets, capped', () => {
+    expect([0.99, 0.95, 0.9, 0.8, 0.6].map(scoreSeverity)).toEqual(['high', 'high', 'medium', 'medium', 'low']);
+    expect(withAsset('high', 'critical')).toBe('critical');
+    expect(withAsset('critical', 'high')).toBe('critical');
+    expect(withAsset('low', 'high')).toBe('medium');
+    expect(withAsset('medium', 'medium')).toBe('medium');
+    expect(withAsset('medium', 'unknown')).toBe('medium');
+    expect(withAsset('info', 'critical')).toBe('low');
+  });
+});
