@@ -118,7 +118,7 @@ export function registerImportCommand(program: Command, deps: ImportCommandDeps)
     .addArgument(new Argument('<format>', 'report format').choices(importFormats as readonly string[]))
     .addArgument(new Argument('<file>', 'report file, or - to read stdin'))
     .option('--dry-run', 'publish nothing; print each FINDING event as one JSON line on stdout (everything else goes to stderr)')
-    .option('--asset <name>', 'the scanned asset (agent_id), overriding what the report names')
+    .option('--asset <name>', 'the scanned asset (agent_id), overriding what the report names; required to publish reports that name none')
     .option('--agent-id <id>', 'alias of --asset')
     .option('--scan-time <iso8601>', 'event time for reports that carry no scan time (default: file mtime; now for stdin)')
     .addHelpText(
@@ -171,6 +171,8 @@ export function registerImportCommand(program: Command, deps: ImportCommandDeps)
       return fail(`cannot read ${file === '-' ? 'stdin' : file}: ${(e as Error).message}`, EXIT_INVALID_INPUT);
     }
 
+    const label = file === '-' ? 'stdin' : file;
+
     // parse (all or nothing)
     let events: TelemetryEvent[];
     let compliance: TelemetryEvent[];
@@ -188,13 +190,14 @@ export function registerImportCommand(program: Command, deps: ImportCommandDeps)
       compliance = result.compliance ?? [];
       scans = result.complianceScans ?? [];
     } catch (e) {
-      if (e instanceof ImportError) return fail(`${file === '-' ? 'stdin' : file}: ${e.message}`, EXIT_INVALID_INPUT);
-      return fail(`${file === '-' ? 'stdin' : file}: ${format}: unexpected failure: ${(e as Error).message}`, EXIT_INVALID_INPUT);
+      if (e instanceof ImportError) return fail(`${label}: ${e.message}`, EXIT_INVALID_INPUT);
+      return fail(`${label}: ${format}: unexpected failure: ${(e as Error).message}`, EXIT_INVALID_INPUT);
     }
 
-    const label = file === '-' ? 'stdin' : file;
     const assets = [...new Set(events.map((e) => e.agent_id).concat(compliance.map((e) => e.agent_id)))];
     if (assets.includes(UNKNOWN_ASSET)) {
+      // Findings attributed to "unknown" would merge unrelated targets into one entity: publishing needs --asset.
+      if (!options.dryRun) fail(`${label}: the ${format} report does not name the scanned asset; pass --asset <name> (nothing published)`, 1);
       err(`socflow import: warning: the ${format} report does not name the scanned asset; agent_id is "${UNKNOWN_ASSET}" (pass --asset <name>)\n`);
     }
     const summary =
