@@ -1,0 +1,165 @@
+import { CONNECTION_TRAFFIC_ATTRIBUTES, type NetworkConnection, type TrafficAttribute } from '../../lib/events.js';
+import { EventTimeList } from './eventTimeList.js';
+import type { TrafficRules } from './rules.js';
+
+/**
+ * The NSL-KDD time- and host-based traffic attributes (fields 23–41, Tavallaee et al. 2009, table of
+ * KDD'99 features), computed per entity over its own connections:
+ *
+ *  time-based, over the connections of the past `time_window_ms` (event time in (t − 2 s, t]):
+ *   count               connections to the same destination host as the current one
+ *   srv_count           connections to the same service as the current one
+ *   serror_rate         % of the `count` connections with a SYN error (flag S0, S1, S2, S3)
+ *   srv_serror_rate     % of the `srv_count` connections with a SYN error
+ *   rerror_rate         % of the `count` connections with a REJ error
+ *   srv_rerror_rate     % of the `srv_count` connections with a REJ error
+ *   same_srv_rate       % of the `count` connections to the same service
+ *   diff_srv_rate       % of the `count` connections to a different service
+ *   srv_diff_host_rate  % of the `srv_count` connections to a different destination host
+ *  host-based, over the past `host_window_connections` connections (and no older than the age bound):
+ *   dst_host_count               connections to the same destination host
+ *   dst_host_srv_count           connections to the same service
+ *   dst_host_same_srv_rate       % of the dst_host_count connections to the same service
+ *   dst_host_diff_srv_rate       % of the dst_host_count connections to a different service
+ *   dst_host_same_src_port_rate  % of the dst_host_srv_count connections from the same source port
+ *   dst_host_srv_diff_host_rate  % of the dst_host_srv_count connections to a different destination host
+ *   dst_host_serror_rate / dst_host_rerror_rate          among dst_host_count
+ *   dst_host_srv_serror_rate / dst_host_srv_rerror_rate  among dst_host_srv_count
+ *
+ * The current connection is part of its own windows (so count ≥ 1), rates are fractions rounded to two
+ * decimals, and counts are capped as in the dataset (count/srv_count ≤ 511, dst_host_* counts ≤ 255).
+ * (That dst_host_srv_count counts the same service on any host, not only on the same host, follows the
+ * feature table — fields 36/37 are fractions of it that go to other hosts — and the data: in KDDTrain+
+ * dst_host_srv_count exceeds dst_host_count in about a quarter of the rows.)
+ */
+export interface Conn {
+  time: number;
+  dst: string;
+  service: string;
+  srcPort: number;
+  serror: boolean;
+  rerror: boolean;
+}
+
+export type TrafficFeatures = Record<TrafficAttribute, number>;
+
+const MAX_COUNT = 511;
+const MAX_DST_HOST_COUNT = 255;
+
+export class TrafficWindow {
+  readonly conns = new EventTimeList<Conn>();
+}
+
+export function toConn(c: NetworkConnection, time: number, rules: TrafficRules): Conn {
+  return {
+    time,
+    dst: c.dst_ip,
+    service: c.service,
+    srcPort: c.src_port,
+    serror: rules.serror_flags.includes(c.flag),
+    rerror: rules.rerror_flags.includes(c.flag),
+  };
+}
+
+/** True when the sensor sent all 19 traffic attributes. */
+export function hasSensorFeatures(c: NetworkConnection): boolean {
+  return CONNECTION_TRAFFIC_ATTRIBUTES.every((k) => typeof c[k] === 'number' && Number.isFinite(c[k]));
+}
+
+/**
+ * Adds the connection to the window when `accept` (it is in time), evicts what no in-time connection can
+ * need any more, and returns the connection's features over the window as it now stands.
+ */
+export function observeConnection(
+  w: TrafficWindow,
+  conn: Conn,
+  accept: boolean,
+  watermark: number,
+  rules: TrafficRules,
+): TrafficFeatures {
+  const list = w.conns;
+  let end: number; // position after the last window member (the current connection when accepted)
+  let timeWin: Conn[];
+  let hostWin: Conn[];
+  const horizon = conn.time - rules.host_window_max_age_ms;
+  if (accept) {
+    list.insert(conn);
+    end = list.upper(conn.time);
+    timeWin = list.slice(list.upper(conn.time - rules.time_window_ms), end);
+    hostWin = list.slice(Math.max(end - rules.host_window_connections, list.upper(horizon)), end);
+  } else {
+    end = list.upper(conn.time);
+    timeWin = [...list.slice(list.upper(conn.time - rules.time_window_ms), end), conn];
+    hostWin = [...list.slice(Math.max(end - rules.host_window_connections + 1, list.upper(horizon)), end), conn];
+  }
+  const features = computeFeatures(conn, timeWin, hostWin);
+  if (accept) list.evict(watermark - Math.max(rules.time_window_ms, rules.host_window_max_age_ms), rules.max_connections_per_entity);
+  return features;
+}
+
+/** Features of `cur` over its two windows (both including `cur`). */
+export function computeFeatures(cur: Conn, timeWin: readonly Conn[], hostWin: readonly Conn[]): TrafficFeatures {
+  let host = 0, hostSrv = 0, hostS = 0, hostR = 0;
+  let srv = 0, srvDiffHost = 0, srvS = 0, srvR = 0;
+  for (const c of timeWin) {
+    const sameHost = c.dst === cur.dst;
+    const sameSrv = c.service === cur.service;
+    if (sameHost) {
+      host++;
+      if (sameSrv) hostSrv++;
+      if (c.serror) hostS++;
+      if (c.rerror) hostR++;
+    }
+    if (sameSrv) {
+      srv++;
+      if (!sameHost) srvDiffHost++;
+      if (c.serror) srvS++;
+      if (c.rerror) srvR++;
+    }
+  }
+  let dh = 0, dhSameSrv = 0, dhS = 0, dhR = 0;
+  let ds = 0, dsSamePort = 0, dsDiffHost = 0, dsS = 0, dsR = 0;
+  for (const c of hostWin) {
+    const sameHost = c.dst === cur.dst;
+    const sameSrv = c.service === cur.service;
+    if (sameHost) {
+      dh++;
+      if (sameSrv) dhSameSrv++;
+      if (c.serror) dhS++;
+      if (c.rerror) dhR++;
+    }
+    if (sameSrv) {
+      ds++;
+      if (c.srcPort === cur.srcPort) dsSamePort++;
+      if (!sameHost) dsDiffHost++;
+      if (c.serror) dsS++;
+      if (c.rerror) dsR++;
+    }
+  }
+  return {
+    count: Math.min(host, MAX_COUNT),
+    srv_count: Math.min(srv, MAX_COUNT),
+    serror_rate: rate(hostS, host),
+    srv_serror_rate: rate(srvS, srv),
+    rerror_rate: rate(hostR, host),
+    srv_rerror_rate: rate(srvR, srv),
+    same_srv_rate: rate(hostSrv, host),
+    diff_srv_rate: rate(host - hostSrv, host),
+    srv_diff_host_rate: rate(srvDiffHost, srv),
+    dst_host_count: Math.min(dh, MAX_DST_HOST_COUNT),
+    dst_host_srv_count: Math.min(ds, MAX_DST_HOST_COUNT),
+    dst_host_same_srv_rate: rate(dhSameSrv, dh),
+    dst_host_diff_srv_rate: rate(dh - dhSameSrv, dh),
+    dst_host_same_src_port_rate: rate(dsSamePort, ds),
+    dst_host_srv_diff_host_rate: rate(dsDiffHost, ds),
+    dst_host_serror_rate: rate(dhS, dh),
+    dst_host_srv_serror_rate: rate(dsS, ds),
+    dst_host_rerror_rate: rate(dhR, dh),
+    dst_host_srv_rerror_rate: rate(dsR, ds),
+  };
+}
+
+/** A fraction in [0, 1] rounded to two decimals, computed from integers so it does not drift. */
+export function rate(num: number, den: number): number {
+  return den === 0 ? 0 : Math.round((num * 100) / den) / 100;
+}
