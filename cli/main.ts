@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerDemoCommand } from '../demo/command.js';
 import { registerStackCommand } from '../infra/stack/command.js';
 import { registerDbCommand } from '../lib/db/command.js';
 import { registerTopicsCommand } from '../lib/topics/command.js';
@@ -14,6 +15,7 @@ registerStackCommand(program);
 registerTopicsCommand(program);
 registerDbCommand(program);
 registerRunCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { setting } from './config.js';
 import type { Logger } from './log.js';
 
 /** One prom-client registry per process, with the metrics every stage and sink reports. */
@@ -27,6 +28,8 @@ export type StageMetrics = ReturnType<typeof stageMetrics>;
 /** Serves GET /metrics; port 0 picks a free port. Returns the server (and so its port) or undefined when disabled. */
 export async function serveMetrics(registry: Registry, port: number | undefined, log: Logger): Promise<Server | undefined> {
   if (port === undefined || port < 0) return undefined;
+  // Loopback unless told otherwise (containers set 0.0.0.0 so Prometheus can scrape them).
+  const host = setting('SOCFLOW_METRICS_HOST') ?? '127.0.0.1';
   const server = createServer(async (req, res) => {
     if (req.method === 'GET' && req.url === '/metrics') {
       res.writeHead(200, { 'Content-Type': registry.contentType });
@@ -37,10 +40,10 @@ export async function serveMetrics(registry: Registry, port: number | undefined,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   }).catch((err) => {
     log.warn({ err: String(err), port }, 'metrics port unavailable; serving metrics on a free port instead');
-    return new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    return new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   });
   return server;
 }

@@ -9,6 +9,8 @@ export interface RunOptions {
 export interface ProcessorDefinition {
   name: string;
   description: string;
+  /** Logical topics its consumer group reads. */
+  inputs: readonly string[];
   /** Default Prometheus port; several copies on one host take `--metrics-port 0`. */
   metricsPort: number;
   start(opts: RunOptions): Promise<RunningStage>;

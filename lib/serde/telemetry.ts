@@ -1,4 +1,4 @@
-import { type EventType, PAYLOAD_FIELD, type TelemetryEvent } from '../events.js';
+import { CONNECTION_TRAFFIC_ATTRIBUTES, type EventType, PAYLOAD_FIELD, type TelemetryEvent } from '../events.js';
 
 /**
  * The Avro record carries one nullable field per payload kind; code works with the discriminated pair
@@ -17,4 +17,16 @@ export function telemetryFromWire(wire: WireTelemetryEvent): TelemetryEvent {
   const { metric, auth, connection, finding, compliance, ...envelope } = wire;
   const payloads = { metric, auth, connection, finding, compliance } as Record<string, unknown>;
   return { ...envelope, payload: payloads[PAYLOAD_FIELD[wire.type]] } as TelemetryEvent;
+}
+
+/** JSON producers may leave out a payload's optional fields; Avro readers fill their defaults, so do the same. */
+export function withPayloadDefaults(type: unknown, payload: unknown): unknown {
+  if (typeof payload !== 'object' || payload === null) return payload;
+  const p = payload as Record<string, unknown>;
+  if (type === 'CONNECTION') return { ...Object.fromEntries(CONNECTION_TRAFFIC_ATTRIBUTES.map((a) => [a, null])), ...p };
+  if (type === 'FINDING') {
+    return { description: null, location: null, line: null, package: null, installed_version: null, fixed_version: null, url: null, cve: [], cwe: [], ...p };
+  }
+  if (type === 'COMPLIANCE') return { attestation_id: null, ...p };
+  return p;
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Admin } from 'kafkajs';
 import { loadTopicSchema } from '../schemas/load.js';
 import type { SchemaRegistryClient } from '../serde/registry.js';
@@ -33,7 +34,8 @@ export async function applyCatalog(catalog: TopicCatalog, admin: Admin, registry
   const missing = specs.filter((s) => !existing.has(s.name));
   if (missing.length) {
     await admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs's own leader wait gives up on UNKNOWN_TOPIC_OR_PARTITION while metadata propagates; wait here instead.
+      waitForLeaders: false,
       topics: missing.map((s) => ({
         topic: s.name,
         numPartitions: s.partitions,
@@ -42,6 +44,7 @@ export async function applyCatalog(catalog: TopicCatalog, admin: Admin, registry
       })),
     });
     report.created.push(...missing.map((s) => s.name));
+    await waitForLeaders(admin, missing.map((s) => s.name));
   }
   const present = specs.filter((s) => existing.has(s.name));
   if (present.length) await reconcile(present, admin, opts, report);
@@ -51,6 +54,23 @@ export async function applyCatalog(catalog: TopicCatalog, admin: Admin, registry
   const touched = new Set([...report.created, ...report.grown, ...report.configsUpdated]);
   report.unchanged = present.map((s) => s.name).filter((n) => !touched.has(n) && !report.drift.some((d) => d.startsWith(`${n}:`)));
   return report;
+}
+
+/** Polls metadata until every partition of the topics has a leader; bounded, so a sick cluster fails clearly. */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      last = 'partitions without a leader';
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(200);
+  }
+  throw new Error(`topics created but not ready after ${timeoutMs / 1000} s: ${last}`);
 }
 
 async function reconcile(specs: TopicSpec[], admin: Admin, opts: ApplyOptions, report: ApplyReport): Promise<void> {

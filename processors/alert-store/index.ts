@@ -9,6 +9,7 @@ import { createAlertStore } from './store.js';
 export const definition: ProcessorDefinition = {
   name: 'alert-store',
   description: 'rbp.alerts → PostgreSQL alerts (idempotent upsert by alert id, audit row on creation)',
+  inputs: ['rbp.alerts'],
   metricsPort: 9104,
   async start({ instanceId, metricsPort }) {
     const pool = createPool(4);

@@ -1,7 +1,7 @@
 import type avro from 'avsc';
-import { CONNECTION_TRAFFIC_ATTRIBUTES, type Severity, type TelemetryEvent } from '../../lib/events.js';
+import type { Severity, TelemetryEvent } from '../../lib/events.js';
 import { avroType } from '../../lib/schemas/load.js';
-import { telemetryToWire } from '../../lib/serde/telemetry.js';
+import { telemetryToWire, withPayloadDefaults } from '../../lib/serde/telemetry.js';
 
 export interface CanonicalizeLimits {
   /** Events further in the future than this (clock skew allowance) are rejected. */
@@ -108,18 +108,6 @@ function canonicalPayload(event: TelemetryEvent): Canonical {
       break;
   }
   return { ok: true, event };
-}
-
-/** JSON producers may leave out optional fields; Avro would fill their defaults, so do the same here. */
-function withPayloadDefaults(type: unknown, payload: unknown): unknown {
-  if (typeof payload !== 'object' || payload === null) return payload;
-  const p = payload as Record<string, unknown>;
-  if (type === 'CONNECTION') return { ...Object.fromEntries(CONNECTION_TRAFFIC_ATTRIBUTES.map((a) => [a, null])), ...p };
-  if (type === 'FINDING') {
-    return { description: null, location: null, line: null, package: null, installed_version: null, fixed_version: null, url: null, cve: [], cwe: [], ...p };
-  }
-  if (type === 'COMPLIANCE') return { attestation_id: null, ...p };
-  return p;
 }
 
 function schemaProblems(event: TelemetryEvent): string[] {

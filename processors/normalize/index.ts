@@ -13,6 +13,7 @@ import { createNormalizeStage, DEFAULT_NORMALIZE_CONFIG } from './transform.js';
 export const definition: ProcessorDefinition = {
   name: 'normalize',
   description: 'rbp.metrics → rbp.normalized: decode Avro/JSON, validate, canonicalize, enrich from assets, drop duplicates; bad input → rbp.metrics.dlq',
+  inputs: ['rbp.metrics'],
   metricsPort: 9101,
   async start({ instanceId, metricsPort }) {
     const codec = await codecFor<TelemetryEvent>(new SchemaRegistryClient(), topicSpec(loadTopicCatalog(), 'rbp.metrics'));

@@ -7,7 +7,8 @@ import { codecFor } from '../../lib/serde/codecs.js';
 import { SchemaRegistryClient } from '../../lib/serde/registry.js';
 import { topicSpec } from '../../lib/topics/catalog.js';
 import { freshDatabase, isolatedCatalog } from '../../test/kit.js';
-import { readTopic, StageProcess } from '../../test/stages.js';
+import { readTopic } from '../../lib/kafka/readTopic.js';
+import { StageProcess } from '../../lib/stream/stageProcess.js';
 
 const running: StageProcess[] = [];
 afterAll(async () => {

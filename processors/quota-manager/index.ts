@@ -12,6 +12,7 @@ export { createQuotaManager } from './stage.js';
 export const definition: ProcessorDefinition = {
   name: 'quota-manager',
   description: 'rbp.alerts + rbp.approvals → rbp.quota_updates (low impact, approved proposals) and rbp.proposals (high impact), by a windowed policy',
+  inputs: ['rbp.alerts', 'rbp.approvals'],
   metricsPort: 9105,
   async start(opts) {
     const policy = loadPolicy(setting('SOCFLOW_QUOTA_POLICY') ?? DEFAULT_POLICY_FILE);

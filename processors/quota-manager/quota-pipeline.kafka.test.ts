@@ -9,7 +9,7 @@ import { SchemaRegistryClient } from '../../lib/serde/registry.js';
 import type { RunningStage } from '../../lib/stream/kafkaRuntime.js';
 import { topicSpec } from '../../lib/topics/catalog.js';
 import { freshDatabase, isolatedCatalog } from '../../test/kit.js';
-import { readTopic } from '../../test/stages.js';
+import { readTopic } from '../../lib/kafka/readTopic.js';
 import { definition as quotaStore } from '../quota-store/index.js';
 import { definition as quotaManager } from './index.js';
 import type { Approval } from './model.js';

@@ -12,6 +12,7 @@ export { createQuotaStore } from './sink.js';
 export const definition: ProcessorDefinition = {
   name: 'quota-store',
   description: 'rbp.quota_updates, rbp.proposals, rbp.approvals → PostgreSQL (quota_updates, proposals), idempotent',
+  inputs: ['rbp.quota_updates', 'rbp.proposals', 'rbp.approvals'],
   metricsPort: 9106,
   async start(opts) {
     const log = createLogger('socflow-quota-store', { stage: 'quota-store', instance: opts.instanceId });

@@ -2,12 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createKafka } from '../lib/kafka/client.js';
-import { fromRoot } from '../lib/paths.js';
-import { uniqueName } from './kit.js';
+import { fromRoot } from '../paths.js';
 
 /** A stage as its own OS process (`socflow run <stage>`), as in production, so tests can SIGKILL it. */
 export class StageProcess {
+  private exits = 0;
   private child?: ChildProcess;
   readonly logFile: string;
 
@@ -15,9 +14,10 @@ export class StageProcess {
     readonly stage: string,
     readonly env: NodeJS.ProcessEnv,
     readonly instance = 'test-0',
+    logDir = fromRoot('.stack/stage-logs'),
   ) {
-    mkdirSync(fromRoot('.stack/test-logs'), { recursive: true });
-    this.logFile = join(fromRoot('.stack/test-logs'), `${uniqueName(stage)}.log`);
+    mkdirSync(logDir, { recursive: true });
+    this.logFile = join(logDir, `${stage}-${instance}-${process.pid}-${Date.now().toString(36)}.log`);
   }
 
   start(): this {
@@ -28,7 +28,13 @@ export class StageProcess {
     });
     this.child.stdout!.pipe(log);
     this.child.stderr!.pipe(log);
+    this.child.once('exit', () => (this.exits += 1));
     return this;
+  }
+
+  /** How many times a started copy has exited (by a kill or on its own). */
+  get exitCount(): number {
+    return this.exits;
   }
 
   get alive(): boolean {
@@ -51,32 +57,4 @@ export class StageProcess {
     child.kill(sig);
     await Promise.race([exited, sleep(25_000).then(() => child.kill('SIGKILL'))]);
   }
-}
-
-/**
- * Reads a topic from the beginning with a fresh group, read-committed, until `done` says so or no new
- * record arrived for `idleMs`; returns the raw records.
- */
-export async function readTopic(topic: string, opts: { done?: (n: number) => boolean; idleMs?: number; timeoutMs?: number } = {}): Promise<{ key: string | null; value: Buffer; partition: number; offset: string }[]> {
-  const consumer = createKafka('socflow-test-reader').consumer({ groupId: uniqueName('reader'), readUncommitted: false, maxWaitTimeInMs: 100 });
-  const records: { key: string | null; value: Buffer; partition: number; offset: string }[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let last = Date.now();
-  await consumer.run({
-    eachMessage: async ({ message, partition }) => {
-      records.push({ key: message.key?.toString() ?? null, value: message.value!, partition, offset: message.offset });
-      last = Date.now();
-    },
-  });
-  const started = Date.now();
-  const idleMs = opts.idleMs ?? 3000;
-  const timeoutMs = opts.timeoutMs ?? 60_000;
-  while (Date.now() - started < timeoutMs) {
-    await sleep(200);
-    if (opts.done?.(records.length)) break;
-    if (!opts.done && Date.now() - last > idleMs) break;
-  }
-  await consumer.disconnect();
-  return records;
 }
