@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { TelemetryEvent } from '../../lib/events.js';
 import type { InputRecord } from '../../lib/stream/stage.js';
 import { auth, compliance, conn, driver, finding, metric, prng, rules, send, shortRules, values } from './testkit.js';
-import { createCorrelateStage, INPUT_TOPIC } from './transform.js';
+import { MemoryDriver } from '../../lib/stream/memoryDriver.js';
+import { createCorrelateStage, type CorrelateState, INPUT_TOPIC } from './transform.js';
 
 /** A mixed, deterministic scenario over a few agents: scans, bursts, metric spikes, findings, late events. */
 function scenario(seed: number, n: number): TelemetryEvent[] {
@@ -109,6 +110,29 @@ describe('determinism and rebuild', () => {
     expect(d.outputs.length).toBe(whole.outputs.length);
     expect(byKey(d.outputs)).toEqual(byKey(whole.outputs));
     expect(d.dropped).toEqual(whole.dropped);
+  });
+
+  it('restarting several times, with a look-back long enough: identical; with too short a look-back: not (the check has teeth)', async () => {
+    const whole = driver(shortRules());
+    sendAll(whole, events);
+    await whole.run();
+    const withStage = (lookback?: number) => {
+      const stage = createCorrelateStage(shortRules());
+      return new MemoryDriver(lookback === undefined ? stage : { ...stage, rebuildLookbackMs: lookback }, { now: () => 0, batchSize: 50 });
+    };
+    const restarted = async (d: MemoryDriver<TelemetryEvent, CorrelateState>) => {
+      const cuts = [0, 400, 900, 1500, 2200, 2600, events.length];
+      for (let i = 1; i < cuts.length; i++) {
+        sendAll(d, events, cuts[i - 1], cuts[i]);
+        await d.run();
+        d.restart();
+      }
+      return d;
+    };
+    const good = await restarted(withStage());
+    expect(byKey(good.outputs)).toEqual(byKey(whole.outputs));
+    const short = await restarted(withStage(10_000));
+    expect(byKey(short.outputs)).not.toEqual(byKey(whole.outputs));
   });
 
   it('a burst across the restart fires once, a burst signalled before the restart does not fire again', async () => {
