@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import kafkajs, { type Producer } from 'kafkajs';
+import type { TelemetryEvent } from '../events.js';
+import { type Codec, codecFor } from '../serde/codecs.js';
+import { SchemaRegistryClient } from '../serde/registry.js';
+import { loadTopicCatalog, topicSpec } from '../topics/catalog.js';
+import { chunksBySize } from '../stream/kafkaRuntime.js';
+import { createKafka } from './client.js';
+
+export interface TelemetryPublisher {
+  /** Validates every event against the schema first; then publishes them all or none (one transaction). */
+  publish(events: TelemetryEvent[]): Promise<void>;
+  /** Field-level schema problems of one event (empty when valid). */
+  validate(event: TelemetryEvent): string[];
+  close(): Promise<void>;
+}
+
+export class InvalidEventError extends Error {
+  constructor(readonly problems: { index: number; errors: string[] }[]) {
+    super(`invalid event(s): ${problems.slice(0, 3).map((p) => `#${p.index}: ${p.errors.join('; ')}`).join(' | ')}`);
+    this.name = 'InvalidEventError';
+  }
+}
+
+/**
+ * Publishes telemetry to rbp.metrics as Confluent-framed Avro keyed by entity, each call atomically:
+ * read-committed consumers (normalize) see the whole set or nothing.
+ */
+export async function createTelemetryPublisher(clientId = 'socflow-publisher'): Promise<TelemetryPublisher> {
+  const spec = topicSpec(loadTopicCatalog(), 'rbp.metrics');
+  const codec: Codec<TelemetryEvent> = await codecFor<TelemetryEvent>(new SchemaRegistryClient(), spec);
+  const producer: Producer = createKafka(clientId).producer({
+    transactionalId: `${clientId}-${randomBytes(8).toString('hex')}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  return {
+    validate: (event) => codec.validate(event),
+    async publish(events) {
+      const problems = events.map((e, index) => ({ index, errors: codec.validate(e) })).filter((p) => p.errors.length);
+      if (problems.length) throw new InvalidEventError(problems);
+      const messages = events.map((e) => ({ key: e.agent_id, value: codec.encode(e) }));
+      const txn = await producer.transaction();
+      try {
+        for (const chunk of chunksBySize(messages, 900_000)) await txn.send({ topic: spec.name, messages: chunk });
+        await txn.commit();
+      } catch (err) {
+        await txn.abort().catch(() => undefined);
+        throw err;
+      }
+    },
+    close: () => producer.disconnect(),
+  };
+}
