@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { registerAttestCommand } from '../connectors/compliance/command.js';
+import { registerImportWithServices } from '../connectors/import/wiring.js';
 import { registerDemoCommand } from '../demo/command.js';
 import { registerStackCommand } from '../infra/stack/command.js';
 import { registerDbCommand } from '../lib/db/command.js';
@@ -16,6 +18,8 @@ registerTopicsCommand(program);
 registerDbCommand(program);
 registerRunCommand(program);
 registerDemoCommand(program);
+registerImportWithServices(program);
+registerAttestCommand(program);
 
 try {
   await program.parseAsync(process.argv);
