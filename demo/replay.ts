@@ -14,24 +14,16 @@ export interface ReplayOptions {
   batchSize?: number;
   /** Sources that send JSON instead of Avro (agents without a registry client). */
   jsonSources?: Set<string>;
-  onProgress?: (sent: number) => void;
+  /** Called after each batch is sent; may be async (tests inject faults here). */
+  onProgress?: (sent: number) => void | Promise<void>;
 }
 
 /**
- * Replays a telemetry JSONL file (one event per line with `offset_ms` instead of `event_time`) to
- * rbp.metrics, keyed by entity, Avro-encoded except for JSON-speaking sources. Returns the count sent.
+ * Reads a telemetry JSONL file (one event per line with `offset_ms` instead of `event_time`), rebasing
+ * offsets onto `baseTime`. Optional fields are filled as an Avro reader would.
  */
-export async function replayFile(file: string, opts: ReplayOptions): Promise<number> {
+export async function* readSampleEvents(file: string, baseTime: number): AsyncGenerator<TelemetryEvent> {
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let pending: { key: string; value: Buffer; timestamp: string }[] = [];
-  let sent = 0;
-  const flush = async () => {
-    if (!pending.length) return;
-    await opts.producer.send({ topic: opts.topic, messages: pending });
-    sent += pending.length;
-    pending = [];
-    opts.onProgress?.(sent);
-  };
   let lineNo = 0;
   for await (const line of lines) {
     lineNo += 1;
@@ -44,8 +36,27 @@ export async function replayFile(file: string, opts: ReplayOptions): Promise<num
     }
     const { offset_ms, duplicate_of: _dup, ...rest } = parsed;
     if (typeof offset_ms !== 'number') throw new Error(`${file}:${lineNo}: offset_ms must be a number`);
-    const event = { ...rest, event_time: opts.baseTime + offset_ms, asset: null, ingest_time: null } as TelemetryEvent;
-    const value = opts.jsonSources?.has(event.source) ? Buffer.from(JSON.stringify(event)) : opts.codec.encode({ ...event, metadata: event.metadata ?? {}, payload: withPayloadDefaults(event.type, event.payload) } as TelemetryEvent);
+    const event = { ...rest, event_time: baseTime + offset_ms, asset: null, ingest_time: null } as TelemetryEvent;
+    yield { ...event, metadata: event.metadata ?? {}, payload: withPayloadDefaults(event.type, event.payload) } as TelemetryEvent;
+  }
+}
+
+/**
+ * Replays a telemetry JSONL file to rbp.metrics, keyed by entity, with the event time as record time,
+ * Avro-encoded except for JSON-speaking sources. Returns the count sent.
+ */
+export async function replayFile(file: string, opts: ReplayOptions): Promise<number> {
+  let pending: { key: string; value: Buffer; timestamp: string }[] = [];
+  let sent = 0;
+  const flush = async () => {
+    if (!pending.length) return;
+    await opts.producer.send({ topic: opts.topic, messages: pending });
+    sent += pending.length;
+    pending = [];
+    await opts.onProgress?.(sent);
+  };
+  for await (const event of readSampleEvents(file, opts.baseTime)) {
+    const value = opts.jsonSources?.has(event.source) ? Buffer.from(JSON.stringify(event)) : opts.codec.encode(event);
     pending.push({ key: event.agent_id, value, timestamp: String(event.event_time) });
     if (pending.length >= (opts.batchSize ?? 500)) await flush();
   }

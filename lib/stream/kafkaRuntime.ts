@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Batch, type Consumer, type Producer } from 'kafkajs';
+import { Registry } from 'prom-client';
 import { topicPrefix } from '../config.js';
 import { createKafka } from '../kafka/client.js';
 import { createLogger } from '../log.js';
@@ -18,6 +19,8 @@ export interface RuntimeOptions {
   metricsPort?: number;
   /** Upper bound on the bytes of one produce request (the broker's default limit is 1 MB). */
   maxRequestBytes?: number;
+  /** The stage's own metrics (model scores, drift, ...), served on the same /metrics as the runtime's. */
+  extraMetrics?: Registry;
 }
 
 export interface RunningStage {
@@ -127,7 +130,7 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
       }
     },
   });
-  const metricsServer = await serveMetrics(metrics.registry, opts.metricsPort, log);
+  const metricsServer = await serveMetrics(opts.extraMetrics ? Registry.merge([metrics.registry, opts.extraMetrics]) : metrics.registry, opts.metricsPort, log);
   log.info({ inputs: inputTopics, groupId, metricsPort: (metricsServer?.address() as AddressInfo | undefined)?.port }, 'stage running');
 
   return {
