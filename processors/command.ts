@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { processorNamed, processors } from './index.js';
+import { optionalProcessors, processorNamed, processors } from './index.js';
 
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
-    .description(`Run one stage in its consumer group until SIGTERM; stages: ${processors.map((p) => p.name).join(', ')}`)
+    .description(`Run one stage in its consumer group until SIGTERM; stages: ${processors.map((p) => p.name).join(', ')}; optional: ${optionalProcessors.map((p) => p.name).join(', ')}`)
     .argument('<stage>', 'stage name')
     .option('--instance <id>', 'stable id of this copy (its Kafka transactional id); default SOCFLOW_INSTANCE_ID or the host name')
     .option('--metrics-port <port>', 'Prometheus /metrics port (0: any free port, -1: off); default per stage')

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { fromRoot } from '../lib/paths.js';
-import { processors } from '../processors/index.js';
+import { optionalProcessors, processors } from '../processors/index.js';
 
 /** Variables only the local stack, tests or developer tooling read; a compose deployment does not set them. */
 const LOCAL_ONLY = new Set([
@@ -44,7 +44,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs every processor as its own scalable service', () => {
-    for (const p of processors) {
+    for (const p of [...processors, ...optionalProcessors]) {
       expect(services[p.name], `service for ${p.name}`).toBeDefined();
       expect(services[p.name].command?.slice(0, 2)).toEqual(['run', p.name]);
     }

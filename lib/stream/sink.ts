@@ -1,4 +1,4 @@
-import type { InputRecord } from './stage.js';
+import type { DeadLetter, InputRecord } from './stage.js';
 
 /**
  * A sink writes one partition's batch to an external store. `write` must be idempotent (upsert by id,
@@ -8,6 +8,7 @@ export interface Sink<In = unknown> {
   name: string;
   inputs: string[];
   deadLetterTopic: string;
-  write(records: InputRecord<In>[]): Promise<void>;
+  /** Returns the records the target rejected for good (they go to the dead-letter topic), if any. */
+  write(records: InputRecord<In>[]): Promise<void | { deadLetters: DeadLetter[] }>;
   close?(): Promise<void>;
 }

@@ -28,7 +28,7 @@ export async function runSink<In>(sink: Sink<In>, decode: Decoder<In>, opts: { i
   const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3000, maxWaitTimeInMs: 100 });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
   await Promise.all([consumer.connect(), producer.connect()]);
-  let failures = 0;
+  let consecutiveFailures = 0;
   await consumer.subscribe({ topics: sink.inputs.map((t) => topicSpec(catalog, t).name), fromBeginning: true });
   await consumer.run({
     autoCommit: false,
@@ -37,24 +37,25 @@ export async function runSink<In>(sink: Sink<In>, decode: Decoder<In>, opts: { i
       if (isStale() || batch.isEmpty()) return;
       const started = process.hrtime.bigint();
       try {
-        const { records, failures: bad } = await decodeBatch(batch, decode);
+        const { records, failures: undecodable } = await decodeBatch(batch, decode);
+        const written = records.length ? await sink.write(records) : undefined;
+        const bad = [...undecodable, ...(written?.deadLetters ?? [])];
         if (bad.length) {
           await producer.send({ topic: dlqSpec.name, messages: bad.map((d) => deadLetterValue(sink.name, d)).map((d) => ({ key: d.key, value: dlqCodec.encode(d.value) })) });
           for (const d of bad) metrics.deadLetters.inc({ reason: d.reason });
         }
-        if (records.length) await sink.write(records);
         const last = batch.messages[batch.messages.length - 1].offset;
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
         resolveOffset(last);
-        failures = 0;
+        consecutiveFailures = 0;
         metrics.recordsIn.inc({ topic: batch.topic }, batch.messages.length);
         metrics.batchSize.observe(batch.messages.length);
         metrics.latency.observe(Number(process.hrtime.bigint() - started) / 1e9);
         metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
         await heartbeat();
       } catch (err) {
-        failures += 1;
-        const backoff = Math.min(10_000, 250 * 2 ** Math.min(failures, 6));
+        consecutiveFailures += 1;
+        const backoff = Math.min(10_000, 250 * 2 ** Math.min(consecutiveFailures, 6));
         await heartbeat().catch(() => undefined);
         log.error({ err: String(err), topic: batch.topic, partition: batch.partition, offset: batch.firstOffset(), retryInMs: backoff }, 'sink write failed; will retry the batch');
         consumer.seek({ topic: batch.topic, partition: batch.partition, offset: batch.firstOffset()! });
