@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { registerApiCommand, registerTokenCommand } from '../api/command.js';
+import { registerProduceCommand } from '../connectors/agent/command.js';
 import { registerAttestCommand } from '../connectors/compliance/command.js';
 import { registerImportWithServices } from '../connectors/import/wiring.js';
 import { registerDemoCommand } from '../demo/command.js';
@@ -18,8 +20,11 @@ registerTopicsCommand(program);
 registerDbCommand(program);
 registerRunCommand(program);
 registerDemoCommand(program);
+registerApiCommand(program);
+registerTokenCommand(program);
 registerImportWithServices(program);
 registerAttestCommand(program);
+registerProduceCommand(program);
 
 try {
   await program.parseAsync(process.argv);
