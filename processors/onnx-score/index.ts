@@ -24,6 +24,7 @@ export const DEFAULT_MODEL_NAME = 'nslkdd-binary';
 export const definition: ProcessorDefinition = {
   name: 'onnx-score',
   description: 'rbp.correlated → rbp.alerts: score connections with the production ONNX model (hot reload), one alert per rule signal, flood-suppressed model alerts; bad input → rbp.correlated.dlq',
+  inputs: ['rbp.correlated'],
   metricsPort: 9103,
   async start({ instanceId, metricsPort }) {
     const log = createLogger('socflow-onnx-score', { stage: 'onnx-score', instance: instanceId });
