@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerClickhouseCommands } from '../connectors/clickhouse/command.js';
 import { registerApiCommand, registerTokenCommand } from '../api/command.js';
 import { registerProduceCommand } from '../connectors/agent/command.js';
 import { registerAttestCommand } from '../connectors/compliance/command.js';
@@ -20,6 +21,7 @@ registerTopicsCommand(program);
 registerDbCommand(program);
 registerRunCommand(program);
 registerDemoCommand(program);
+registerClickhouseCommands(program);
 registerApiCommand(program);
 registerTokenCommand(program);
 registerImportWithServices(program);

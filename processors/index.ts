@@ -1,4 +1,5 @@
 import { siemDefinitions } from '../connectors/siem/processor.js';
+import { clickhouseProcessors } from '../connectors/clickhouse/processors.js';
 import { definition as alertStore } from './alert-store/index.js';
 import { definition as correlate } from './correlate/index.js';
 import type { ProcessorDefinition } from './definition.js';
@@ -11,7 +12,7 @@ import { definition as quotaStore } from './quota-store/index.js';
 export const processors: readonly ProcessorDefinition[] = [normalize, correlate, onnxScore, alertStore, quotaManager, quotaStore];
 
 /** Optional consumers started on demand (each needs its target configured). */
-export const optionalProcessors: readonly ProcessorDefinition[] = [...siemDefinitions];
+export const optionalProcessors: readonly ProcessorDefinition[] = [...siemDefinitions, ...clickhouseProcessors];
 
 export function processorNamed(name: string): ProcessorDefinition {
   const found = [...processors, ...optionalProcessors].find((p) => p.name === name);
