@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerClickhouseCommands } from '../connectors/clickhouse/command.js';
 import { registerApiCommand, registerTokenCommand } from '../api/command.js';
 import { registerProduceCommand } from '../connectors/agent/command.js';
+import { registerBenchCommand } from '../bench/command.js';
 import { registerAttestCommand } from '../connectors/compliance/command.js';
 import { registerImportWithServices } from '../connectors/import/wiring.js';
 import { registerDemoCommand } from '../demo/command.js';
@@ -26,6 +27,7 @@ registerApiCommand(program);
 registerTokenCommand(program);
 registerImportWithServices(program);
 registerAttestCommand(program);
+registerBenchCommand(program);
 registerProduceCommand(program);
 
 try {

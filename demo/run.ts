@@ -155,12 +155,13 @@ async function summarize(catalog: TopicCatalog, db: pg.Pool, eventsIn: number): 
   };
 }
 
-async function createRunDatabase(baseUrl: string, name: string): Promise<string> {
+/** Creates the run's database; earlier runs' databases matching `staleLike` (a LIKE pattern) are dropped. */
+export async function createRunDatabase(baseUrl: string, name: string, staleLike = 'socflow\\_demo\\_%'): Promise<string> {
   const client = new pg.Client({ connectionString: baseUrl });
   await client.connect();
   try {
     // Earlier demo runs' databases are only kept while a run is in progress (or kept running on request).
-    const old = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'socflow\\_demo\\_%' AND datname <> $1", [name]);
+    const old = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $2 AND datname <> $1', [name, staleLike]);
     for (const { datname } of old.rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => undefined);
     await client.query(`CREATE DATABASE "${name}"`);
   } finally {
@@ -171,7 +172,7 @@ async function createRunDatabase(baseUrl: string, name: string): Promise<string>
   return url.toString();
 }
 
-async function seedAssets(client: pg.PoolClient, file: string): Promise<void> {
+export async function seedAssets(client: pg.PoolClient, file: string): Promise<void> {
   const assets = JSON.parse(readFileSync(file, 'utf8')) as { asset_id: string; criticality: string; owner: string | null }[];
   for (const a of assets) {
     await client.query(

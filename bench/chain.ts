@@ -1,0 +1,154 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin } from 'kafkajs';
+import { topicSpec, type TopicCatalog } from '../lib/topics/catalog.js';
+
+/** One consumer group of a chain: which topics it reads and which groups write them. */
+export interface ChainNode {
+  /** Display name (normalize, alert-store, ...). */
+  name: string;
+  groupId: string;
+  /** Cluster topic names it consumes, and whether a transactional producer writes them (commit markers take an offset). */
+  inputs: { name: string; transactional: boolean }[];
+  /** Names of the nodes whose output it reads (none: it reads what the benchmark produced). */
+  upstream: string[];
+  /** Kafka → Kafka (transactional) or a sink into a store. */
+  kind: 'stage' | 'sink';
+}
+
+/** Logical wiring of the socflow chain (docs/ARCHITECTURE.md); the passthrough chain copies it hop for hop. */
+const WIRING: { name: string; inputs: string[]; upstream: string[]; kind: 'stage' | 'sink' }[] = [
+  { name: 'normalize', inputs: ['rbp.metrics'], upstream: [], kind: 'stage' },
+  { name: 'correlate', inputs: ['rbp.normalized'], upstream: ['normalize'], kind: 'stage' },
+  { name: 'onnx-score', inputs: ['rbp.correlated'], upstream: ['correlate'], kind: 'stage' },
+  { name: 'alert-store', inputs: ['rbp.alerts'], upstream: ['onnx-score'], kind: 'sink' },
+  { name: 'quota-manager', inputs: ['rbp.alerts', 'rbp.approvals'], upstream: ['onnx-score'], kind: 'stage' },
+  { name: 'quota-store', inputs: ['rbp.quota_updates', 'rbp.proposals', 'rbp.approvals'], upstream: ['quota-manager'], kind: 'sink' },
+];
+const TRANSACTIONAL = new Set(['rbp.normalized', 'rbp.correlated', 'rbp.alerts', 'rbp.quota_updates', 'rbp.proposals']);
+
+export const PIPELINE_STAGES = WIRING.map((w) => w.name);
+
+export function chainNodes(catalog: TopicCatalog, prefix: string): ChainNode[] {
+  return WIRING.map((w) => ({
+    name: w.name,
+    groupId: `${prefix}socflow-${w.name}`,
+    inputs: w.inputs.map((t) => ({ name: topicSpec(catalog, t).name, transactional: TRANSACTIONAL.has(t) })),
+    upstream: w.upstream,
+    kind: w.kind,
+  }));
+}
+
+export interface NodeProgress {
+  name: string;
+  kind: 'stage' | 'sink';
+  /** Input offsets committed since the phase started (records plus a few commit markers). */
+  consumed: number;
+  /** When its committed offsets first moved in this phase, and when it had consumed everything upstream wrote. */
+  firstAt: number | null;
+  doneAt: number | null;
+  /** Offsets consumed between firstAt and doneAt, per second. */
+  recordsPerSec: number | null;
+}
+
+type Offsets = Map<string, number>; // `${topic}:${partition}` → offset
+
+/**
+ * Follows a chain through its committed offsets (nothing is read from the topics). A node is done once every
+ * node upstream is done (the first: once the benchmark finished producing) and its committed offsets have reached
+ * the high watermarks of its inputs (on a transactionally written topic the last commit marker takes an
+ * offset of its own, so one behind is caught up there).
+ */
+export class ChainTracker {
+  private readonly baseline = new Map<string, Offsets>();
+  private readonly progress = new Map<string, NodeProgress>();
+  private producerDone = false;
+
+  constructor(
+    private readonly admin: Admin,
+    readonly nodes: ChainNode[],
+  ) {
+    for (const n of nodes) this.progress.set(n.name, { name: n.name, kind: n.kind, consumed: 0, firstAt: null, doneAt: null, recordsPerSec: null });
+  }
+
+  /** Takes the committed offsets now as the phase's zero. */
+  async start(): Promise<void> {
+    for (const n of this.nodes) this.baseline.set(n.name, await this.committed(n));
+  }
+
+  markProducerDone(): void {
+    this.producerDone = true;
+  }
+
+  snapshot(): NodeProgress[] {
+    return this.nodes.map((n) => ({ ...this.progress.get(n.name)! }));
+  }
+
+  get done(): boolean {
+    return [...this.progress.values()].every((p) => p.doneAt !== null);
+  }
+
+  doneAt(name: string): number | null {
+    return this.progress.get(name)?.doneAt ?? null;
+  }
+
+  /** One poll of every group and topic. */
+  async poll(now = Date.now()): Promise<void> {
+    const topics = [...new Set(this.nodes.flatMap((n) => n.inputs.map((i) => i.name)))];
+    const highs = new Map<string, Offsets>();
+    await Promise.all(
+      topics.map(async (t) => {
+        const ends = await this.admin.fetchTopicOffsets(t);
+        highs.set(t, new Map(ends.map((e) => [`${t}:${e.partition}`, Number(e.high)])));
+      }),
+    );
+    const committed = new Map<string, Offsets>();
+    await Promise.all(this.nodes.map(async (n) => committed.set(n.name, await this.committed(n))));
+    for (const n of this.nodes) {
+      const p = this.progress.get(n.name)!;
+      if (p.doneAt !== null) continue;
+      const base = this.baseline.get(n.name)!;
+      const mine = committed.get(n.name)!;
+      let consumed = 0;
+      let lag = 0;
+      for (const input of n.inputs) {
+        for (const [tp, high] of highs.get(input.name)!) {
+          const at = mine.get(tp) ?? 0;
+          consumed += Math.max(0, at - (base.get(tp) ?? 0));
+          const behind = Math.max(0, high - at);
+          if (behind > (input.transactional ? 1 : 0)) lag += behind;
+        }
+      }
+      p.consumed = consumed;
+      if (consumed > 0 && p.firstAt === null) p.firstAt = now;
+      const upstreamDone = n.upstream.length === 0 ? this.producerDone : n.upstream.every((u) => this.progress.get(u)?.doneAt !== null);
+      if (upstreamDone && lag === 0) {
+        p.doneAt = now;
+        if (p.firstAt !== null && p.doneAt > p.firstAt) p.recordsPerSec = consumed / ((p.doneAt - p.firstAt) / 1000);
+      }
+    }
+  }
+
+  /** Polls until every node is done; `onPoll` may throw to abort (a stage process died). */
+  async waitDone(opts: { everyMs: number; timeoutMs: number; onPoll?: (p: NodeProgress[]) => void }): Promise<void> {
+    const deadline = Date.now() + opts.timeoutMs;
+    while (!this.done) {
+      if (Date.now() > deadline) throw new Error(`chain not drained within ${Math.round(opts.timeoutMs / 1000)} s: ${this.describe()}`);
+      await this.poll();
+      opts.onPoll?.(this.snapshot());
+      if (!this.done) await sleep(opts.everyMs);
+    }
+  }
+
+  describe(): string {
+    return this.snapshot()
+      .map((p) => `${p.name} ${p.consumed}${p.doneAt ? ' done' : ''}`)
+      .join(' | ');
+  }
+
+  private async committed(n: ChainNode): Promise<Offsets> {
+    const out: Offsets = new Map();
+    const res = await this.admin.fetchOffsets({ groupId: n.groupId, topics: n.inputs.map((i) => i.name) });
+    for (const t of res) for (const p of t.partitions) out.set(`${t.topic}:${p.partition}`, Math.max(0, Number(p.offset)));
+    return out;
+  }
+}

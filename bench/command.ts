@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import { describeFailure } from '../infra/stack/stack.js';
+import { fromRoot } from '../lib/paths.js';
+import { formatReport, summaryLine } from './report.js';
+import { type BenchOptions, runBench } from './run.js';
+
+interface CliOptions {
+  events: string;
+  warmup?: string;
+  rate: string;
+  duration?: string;
+  quick?: boolean;
+  only?: string;
+  partitions?: string;
+  nodeOptions?: string;
+  produceChunk: string;
+  keep?: boolean;
+  sample: string;
+}
+
+const PHASES = ['model', 'passthrough', 'pipeline', 'latency'] as const;
+
+export function registerBenchCommand(program: Command): void {
+  program
+    .command('bench')
+    .description('Benchmarks on the local stack: throughput of the whole chain vs a passthrough chain, latency at a fixed load, peak RSS per stage, ONNX rows/s (never part of make test; last line: one JSON object)')
+    .option('--events <n>', 'events replayed through each chain for throughput', '200000')
+    .option('--warmup <n>', 'events replayed and drained before measuring (default 20000, quick 5000)')
+    .option('--rate <eps>', 'offered load of the latency phase, events/s', '5000')
+    .option('--duration <s>', 'duration of the latency phase (default 60, quick 15)')
+    .option('--quick', 'short run: 50000 events, 15 s of latency, shorter model timings')
+    .option('--only <phases>', `comma-separated subset of ${PHASES.join(',')}`)
+    .option('--partitions <n>', 'partitions of every benchmark topic (default: topics/catalog.yaml)')
+    .option('--node-options <flags>', 'NODE_OPTIONS for every stage process, e.g. "--max-old-space-size=160"')
+    .option('--produce-chunk <n>', 'messages per send of the benchmark producer', '1000')
+    .option('--keep', 'keep the run\'s topics and database afterwards')
+    .option('--sample <file>', 'telemetry JSONL the events are cloned from', fromRoot('samples/demo/telemetry.jsonl'))
+    .action(async (cli: CliOptions) => {
+      const say = (line: string) => process.stderr.write(`${line}\n`);
+      const tty = process.stderr.isTTY;
+      let lastProgress = 0;
+      const progress = (line: string) => {
+        if (tty) {
+          process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 160) - 1)}`);
+        } else if (line && Date.now() - lastProgress >= 2000) {
+          lastProgress = Date.now();
+          process.stderr.write(`${line}\n`);
+        }
+      };
+      try {
+        const opts = parseOptions(cli, say, progress);
+        const result = await runBench(opts);
+        process.stdout.write(formatReport(result));
+        process.stdout.write(`${JSON.stringify(summaryLine(result))}\n`);
+      } catch (err) {
+        say(`\nsocflow bench failed: ${describeFailure(err)}`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+function int(name: string, raw: string, min: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, got "${raw}"`);
+  return n;
+}
+
+function parseOptions(cli: CliOptions, say: BenchOptions['say'], progress: BenchOptions['progress']): BenchOptions {
+  const quick = !!cli.quick;
+  const only = cli.only ? cli.only.split(',').map((s) => s.trim()) : [...PHASES];
+  for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: unknown phase "${p}" (phases: ${PHASES.join(', ')})`);
+  const eventsGiven = cli.events !== '200000';
+  return {
+    events: quick && !eventsGiven ? 50_000 : int('events', cli.events, 1),
+    warmup: cli.warmup !== undefined ? int('warmup', cli.warmup, 0) : quick ? 5000 : 20_000,
+    rate: int('rate', cli.rate, 1),
+    durationS: cli.duration !== undefined ? int('duration', cli.duration, 1) : quick ? 15 : 60,
+    modelSecondsEach: quick ? 0.5 : 2,
+    phases: { model: only.includes('model'), passthrough: only.includes('passthrough'), pipeline: only.includes('pipeline'), latency: only.includes('latency') },
+    partitions: cli.partitions ? int('partitions', cli.partitions, 1) : undefined,
+    nodeOptions: cli.nodeOptions,
+    produceChunk: int('produce-chunk', cli.produceChunk, 1),
+    keep: !!cli.keep,
+    sample: cli.sample,
+    say,
+    progress,
+  };
+}

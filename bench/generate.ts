@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { readSampleEvents } from '../demo/replay.js';
+import type { TelemetryEvent } from '../lib/events.js';
+import type { Codec } from '../lib/serde/codecs.js';
+
+/**
+ * Benchmark telemetry, cloned deterministically from the demo sample (samples/demo/telemetry.jsonl, real
+ * NSL-KDD connection rows plus auth bursts, AI-agent metric samples and scanner findings over 60 s).
+ *
+ * Clone c is the whole sample for its own set of entities: every agent/host name gets the suffix `-<tag>c<c>`,
+ * destination addresses move to 10.<c>.x.10, event ids are re-derived from (original id, tag, clone) — so a
+ * duplicate in the sample stays a duplicate of its clone — and the clone's timeline is shifted by a
+ * deterministic 0–5 s. Clones are merged in event-time order, as concurrent traffic from many hosts would
+ * arrive. The mix (93 % connections, auth, metrics, findings, a few retried duplicates) and every NSL-KDD
+ * attribute are the sample's own; per-entity windows in correlate see exactly what one demo run sees.
+ */
+export interface BenchEvent {
+  /** Offset in ms from the start of the merged timeline (event time = base + offset_ms). */
+  offsetMs: number;
+  event: TelemetryEvent;
+}
+
+export const SAMPLE_SPAN_MS = 60_000;
+const SHIFT_MS = 5000;
+
+/** The sample as (offset, event) pairs; offsets are the sample's offset_ms. */
+export async function loadSample(file: string): Promise<BenchEvent[]> {
+  const out: BenchEvent[] = [];
+  for await (const event of readSampleEvents(file, 0)) out.push({ offsetMs: event.event_time, event });
+  return out;
+}
+
+/** Asset rows (as in samples/demo/assets.json) for every clone's hosts, so normalize enriches cloned traffic too. */
+export function cloneAssets(file: string, tag: string, clones: number): { asset_id: string; criticality: string; owner: string | null }[] {
+  const assets = JSON.parse(readFileSync(file, 'utf8')) as { asset_id: string; criticality: string; owner: string | null }[];
+  const rows = [];
+  for (let c = 0; c < clones; c++) for (const a of assets) rows.push({ ...a, asset_id: entity(a.asset_id, tag, c) });
+  return rows;
+}
+
+const entity = (name: string, tag: string, c: number): string => `${name}-${tag}c${c}`;
+
+/** FNV-1a, for deterministic shifts and ids without a crypto hash per event. */
+function fnv(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+export function clonesFor(events: number, sampleSize: number): number {
+  return Math.max(1, Math.ceil(events / sampleSize));
+}
+
+/**
+ * The first `count` events of the merged timeline of enough clones of the sample; `tag` separates the entity
+ * sets of two runs against the same pipeline (throughput and latency phases).
+ */
+export function cloneEvents(sample: BenchEvent[], count: number, tag: string): BenchEvent[] {
+  const clones = clonesFor(count, sample.length);
+  const out: BenchEvent[] = [];
+  for (let c = 0; c < clones; c++) {
+    const shift = fnv(`${tag}:${c}`) % SHIFT_MS;
+    for (const { offsetMs, event } of sample) out.push({ offsetMs: offsetMs + shift, event: cloneEvent(event, tag, c) });
+  }
+  out.sort((a, b) => a.offsetMs - b.offsetMs || (a.event.event_id < b.event.event_id ? -1 : a.event.event_id > b.event.event_id ? 1 : 0));
+  return out.slice(0, count);
+}
+
+function cloneEvent(e: TelemetryEvent, tag: string, c: number): TelemetryEvent {
+  const suffix = `${tag}c${c}`;
+  const id = `${e.event_id.slice(0, 16)}${fnv(`${e.event_id}|${suffix}`).toString(16).padStart(8, '0')}-${suffix}`;
+  const base = { ...e, event_id: id, agent_id: entity(e.agent_id, tag, c), host: entity(e.host, tag, c) };
+  switch (e.type) {
+    case 'CONNECTION': {
+      const dst = e.payload.dst_ip.split('.');
+      return { ...base, type: 'CONNECTION', payload: { ...e.payload, dst_ip: `10.${c % 256}.${dst[2] ?? '0'}.${dst[3] ?? '10'}` } } as TelemetryEvent;
+    }
+    case 'FINDING':
+      return { ...base, type: 'FINDING', payload: { ...e.payload, asset: entity(e.payload.asset, tag, c), scanner_id: `${e.payload.scanner_id}-${suffix}` } } as TelemetryEvent;
+    default:
+      return base as TelemetryEvent;
+  }
+}
+
+/** Sources that speak JSON instead of Avro (as in the demo: AI agents without a registry client). */
+export const JSON_SOURCES = new Set(['ai-agent']);
+
+export interface EncodedEvent {
+  key: string;
+  value: Buffer;
+  timestamp: string;
+}
+
+export function encodeEvent(event: TelemetryEvent, codec: Codec<TelemetryEvent>): EncodedEvent {
+  const value = JSON_SOURCES.has(event.source) ? Buffer.from(JSON.stringify(event)) : codec.encode(event);
+  return { key: event.agent_id, value, timestamp: String(event.event_time) };
+}
+
+/** With the event time set: base + offset. */
+export function at(e: BenchEvent, eventTime: number): TelemetryEvent {
+  return { ...e.event, event_time: eventTime };
+}

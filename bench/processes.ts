@@ -1,0 +1,102 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin } from 'kafkajs';
+import { fromRoot } from '../lib/paths.js';
+
+/** What the benchmark needs of a stage process, whichever command it runs. */
+export interface BenchProcess {
+  readonly stage: string;
+  readonly logFile: string;
+  readonly alive: boolean;
+  stop(): Promise<void>;
+}
+
+/** A passthrough hop (bench/hop.ts) as its own OS process, started like StageProcess starts `socflow run`. */
+export class HopProcess implements BenchProcess {
+  private child?: ChildProcess;
+  readonly logFile: string;
+
+  constructor(
+    readonly stage: string,
+    readonly env: NodeJS.ProcessEnv,
+    logDir: string,
+  ) {
+    mkdirSync(logDir, { recursive: true });
+    this.logFile = join(logDir, `passthrough-${stage}-${process.pid}-${Date.now().toString(36)}.log`);
+  }
+
+  start(): this {
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    this.child = spawn(process.execPath, [fromRoot('dist/bench/hop.js'), this.stage, 'bench-0'], {
+      env: { ...process.env, ...this.env, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.pipe(log);
+    this.child.stderr!.pipe(log);
+    return this;
+  }
+
+  get alive(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.alive) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(25_000).then(() => child.kill('SIGKILL'))]);
+  }
+}
+
+/** Waits until every group is Stable with at least one member (its process has joined and holds partitions). */
+export async function waitGroupsStable(admin: Admin, groupIds: string[], opts: { timeoutMs: number; check?: () => void }): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    opts.check?.();
+    const { groups } = await admin.describeGroups(groupIds);
+    const notReady = groups.filter((g) => g.state !== 'Stable' || g.members.length === 0);
+    if (!notReady.length) return;
+    last = notReady.map((g) => `${g.groupId}: ${g.state}`).join(', ');
+    await sleep(250);
+  }
+  throw new Error(`consumer groups not ready after ${opts.timeoutMs / 1000} s: ${last}`);
+}
+
+/** Fails with the log's tail when a stage process died. */
+export function assertAlive(procs: BenchProcess[]): void {
+  const dead = procs.find((p) => !p.alive);
+  if (!dead) return;
+  let tail = '';
+  try {
+    tail = readFileSync(dead.logFile, 'utf8').split('\n').slice(-15).join('\n');
+  } catch {
+    // no log yet
+  }
+  throw new Error(`${dead.stage} exited; see ${dead.logFile}\n${tail}`);
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; null once it is gone. */
+export function cpuSecondsOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is the state (field 3); utime and stime are fields 14 and 15, in clock ticks (USER_HZ = 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** The pid recorded by `socflow stack up` for a stack part, if any. */
+export function stackPid(stackDir: string, part: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(stackDir, 'pids', `${part}.pid`), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
