@@ -81,6 +81,10 @@ describe('socflow query', () => {
     expect(await rowsOf(db.database, "SELECT count() AS n FROM alerts WHERE alert_id = 'evil'")).toEqual([{ n: '0' }]);
   });
 
+  it('says how to create a missing database', async () => {
+    await expect(socflow('query', 'top_agents', '--database', 'socflow_does_not_exist')).rejects.toThrow(/socflow clickhouse migrate/);
+  });
+
   it('rejects unknown queries, unknown parameters, both a name and --sql, and bad formats', async () => {
     await expect(socflow('query', 'nope', '--database', db.database)).rejects.toThrow(/unknown saved query "nope"; saved queries: alerts_per_hour/);
     await expect(socflow('query', 'top_agents', '--param', 'days=3', '--database', db.database)).rejects.toThrow(/has no parameter days/);

@@ -1,4 +1,4 @@
-import { type ClickHouseClient, createClient, ClickHouseLogLevel } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseError, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { type Command, Option } from 'commander';
 import { clickhouseDatabase, clickhouseUrl } from './client.js';
 import { migrateClickhouse } from './migrate.js';
@@ -39,20 +39,36 @@ export async function runQuery(req: QueryRequest): Promise<string> {
     if (!sql) throw new Error('--sql is empty');
     params = req.params ?? {};
   }
-  const client = readOnlyClient(clickhouseUrl(req), clickhouseDatabase(req));
+  const database = clickhouseDatabase(req);
+  const client = readOnlyClient(clickhouseUrl(req), database);
   try {
-    if (format === 'csv') {
-      const rs = await client.query({ query: sql, query_params: params, format: 'CSVWithNames' });
-      const text = await rs.text();
-      return text.endsWith('\n') || text === '' ? text : `${text}\n`;
-    }
-    const rs = await client.query({ query: sql, query_params: params, format: 'JSONCompactEachRowWithNamesAndTypes' });
-    const [names = [], types = [], ...rows] = await rs.json<unknown[]>();
-    const result = { names: names as string[], types: types as string[], rows };
-    return format === 'json' ? `${JSON.stringify(toObjects(result), null, 2)}\n` : renderTable(result);
+    return await render(client, sql, params, format);
+  } catch (err) {
+    throw explain(err, database);
   } finally {
     await client.close();
   }
+}
+
+/** ClickHouse's error, said once, with a hint where there is an obvious next step. */
+function explain(err: unknown, database: string): Error {
+  if (!(err instanceof ClickHouseError)) return err instanceof Error ? err : new Error(String(err));
+  const message = err.message.trim().replace(/^default: /, '');
+  if (err.type === 'UNKNOWN_DATABASE') return new Error(`ClickHouse: ${message} (run \`socflow clickhouse migrate\` to create ${database}, or pick one with --database)`);
+  if (err.type === 'READONLY') return new Error(`ClickHouse: ${message} (socflow query runs with readonly=1: only SELECT and the like)`);
+  return new Error(`ClickHouse: ${message}`);
+}
+
+async function render(client: ClickHouseClient, sql: string, params: Record<string, string>, format: OutputFormat): Promise<string> {
+  if (format === 'csv') {
+    const rs = await client.query({ query: sql, query_params: params, format: 'CSVWithNames' });
+    const text = await rs.text();
+    return text.endsWith('\n') || text === '' ? text : `${text}\n`;
+  }
+  const rs = await client.query({ query: sql, query_params: params, format: 'JSONCompactEachRowWithNamesAndTypes' });
+  const [names = [], types = [], ...rows] = await rs.json<unknown[]>();
+  const result = { names: names as string[], types: types as string[], rows };
+  return format === 'json' ? `${JSON.stringify(toObjects(result), null, 2)}\n` : renderTable(result);
 }
 
 interface Result {
@@ -133,7 +149,7 @@ export function registerClickhouseCommands(program: Command, out: (s: string) =>
     .action(async (opts: { database?: string; ttlDays?: string }) => {
       const ttlDays = opts.ttlDays === undefined ? undefined : Number(opts.ttlDays);
       if (ttlDays !== undefined && (!Number.isInteger(ttlDays) || ttlDays < 1 || ttlDays > 36_500)) throw new Error(`--ttl-days must be an integer 1..36500, got "${opts.ttlDays}"`);
-      const result = await migrateClickhouse({ database: opts.database, ttlDays, log: (line) => out(`${line}\n`) });
+      const result = await migrateClickhouse({ database: opts.database, ttlDays, log: (line) => (line.startsWith('warning: ') ? process.stderr.write(`${line}\n`) : out(`${line}\n`)) });
       out(result.applied.length ? `${result.applied.length} migration(s) applied to ${result.database}\n` : `schema of ${result.database} up to date\n`);
     });
 }

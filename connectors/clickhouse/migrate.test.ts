@@ -31,10 +31,18 @@ describe('clickhouse migrations', () => {
     expect(before.find((t) => t.name === 'alerts')?.create_table_query).toContain('ReplacingMergeTree');
 
     const second = await migrateClickhouse({ database: db.database, ttlDays: 30 });
-    expect(second).toEqual({ database: db.database, applied: [], changed: [] });
+    expect(second).toEqual({ database: db.database, applied: [], changed: [], warnings: [] });
     expect(await schema(db.database)).toEqual(before);
     const recorded = await rowsOf<{ version: string; n: string }>(db.database, 'SELECT version, count() AS n FROM schema_migrations FINAL GROUP BY version ORDER BY version');
     expect(recorded).toEqual(first.applied.map((version) => ({ version, n: '1' })));
+  });
+
+  it('warns when CLICKHOUSE_TTL_DAYS differs from the TTL the tables were created with', async () => {
+    const lines: string[] = [];
+    const result = await migrateClickhouse({ database: db.database, ttlDays: 45, log: (l) => lines.push(l) });
+    expect(result.applied).toEqual([]);
+    expect(result.warnings).toEqual([expect.stringMatching(/created with a TTL of 30 days, CLICKHOUSE_TTL_DAYS is now 45; .*MODIFY TTL/)]);
+    expect(lines).toEqual([`warning: ${result.warnings[0]}`]);
   });
 
   it('rejects a bad database name and a bad TTL before touching the server', async () => {

@@ -34,6 +34,8 @@ export interface MigrateResult {
   applied: string[];
   /** Applied earlier, but the file has changed since (a changed migration is never re-run). */
   changed: string[];
+  /** Things an operator should know: changed files, a TTL setting other than the one the tables were created with. */
+  warnings: string[];
 }
 
 /**
@@ -60,9 +62,14 @@ export async function migrateClickhouse(opts: ClickhouseOptions & { log?: (line:
               (version String, checksum String, settings String, applied_at DateTime64(3, 'UTC'))
               ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`,
     });
-    const rs = await client.query({ query: 'SELECT version, argMin(checksum, applied_at) AS checksum FROM schema_migrations GROUP BY version', format: 'JSONEachRow' });
-    const done = new Map((await rs.json<{ version: string; checksum: string }>()).map((r) => [r.version, r.checksum]));
-    const result: MigrateResult = { database, applied: [], changed: [] };
+    const rs = await client.query({
+      query: 'SELECT version, argMin(checksum, applied_at) AS checksum, argMin(settings, applied_at) AS settings FROM schema_migrations GROUP BY version',
+      format: 'JSONEachRow',
+    });
+    const rows = await rs.json<{ version: string; checksum: string; settings: string }>();
+    const done = new Map(rows.map((r) => [r.version, r.checksum]));
+    const result: MigrateResult = { database, applied: [], changed: [], warnings: [] };
+    const ttlsApplied = new Set(rows.map((r) => ttlOf(r.settings)).filter((d): d is number => d !== undefined));
     for (const m of migrations) {
       const known = done.get(m.version);
       if (known !== undefined) {
@@ -84,9 +91,26 @@ export async function migrateClickhouse(opts: ClickhouseOptions & { log?: (line:
       result.applied.push(m.version);
       log(`applied ${m.version} (${m.statements.length} statements) to ${database}`);
     }
-    for (const v of result.changed) log(`warning: ${v} has changed since it was applied to ${database}; add a new migration instead`);
+    for (const v of result.changed) result.warnings.push(`${v} has changed since it was applied to ${database}; add a new migration instead`);
+    const other = [...ttlsApplied].filter((d) => d !== ttlDays);
+    if (other.length) {
+      result.warnings.push(
+        `tables in ${database} were created with a TTL of ${other.join(', ')} days, CLICKHOUSE_TTL_DAYS is now ${ttlDays}; ` +
+          'the TTL of existing tables changes only with ALTER TABLE … MODIFY TTL (a new migration)',
+      );
+    }
+    for (const w of result.warnings) log(`warning: ${w}`);
     return result;
   } finally {
     await client.close();
+  }
+}
+
+function ttlOf(settings: string): number | undefined {
+  try {
+    const days = (JSON.parse(settings) as { ttl_days?: unknown }).ttl_days;
+    return typeof days === 'number' ? days : undefined;
+  } catch {
+    return undefined;
   }
 }

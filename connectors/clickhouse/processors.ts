@@ -1,4 +1,5 @@
 import type { ProcessorDefinition } from '../../processors/definition.js';
+import { intSetting } from '../../lib/config.js';
 import { createLogger } from '../../lib/log.js';
 import { avroDecoders } from '../../lib/stream/decoders.js';
 import { runSink } from '../../lib/stream/sinkRuntime.js';
@@ -18,7 +19,7 @@ function sinkDefinition<In, Row>(spec: TableSink<In, Row>, metricsPort: number, 
       await migrateClickhouse({ log: (line) => log.info(line) });
       const client = createClickhouse();
       try {
-        const running = await runSink(createTableSink(client, spec), await avroDecoders<In>(spec.inputs), {
+        const running = await runSink(createTableSink(client, spec, { asyncInsert: intSetting('CLICKHOUSE_ASYNC_INSERT', 0, 0, 1) === 1 }), await avroDecoders<In>(spec.inputs), {
           instanceId: opts.instanceId,
           metricsPort: opts.metricsPort ?? metricsPort,
         });

@@ -175,8 +175,8 @@ describe('clickhouse-telemetry, clickhouse-quota, clickhouse-purple', () => {
     ]);
   });
 
-  it('quota updates: one row per update id across redelivery', async () => {
-    const sink = createTableSink(client, QUOTA);
+  it('quota updates: one row per update id across redelivery (async inserts, waited for)', async () => {
+    const sink = createTableSink(client, QUOTA, { asyncInsert: true });
     const input = [quotaUpdate({ update_id: 'q1', created_at: h }), quotaUpdate({ update_id: 'q2', action: 'suspend', proposal_id: 'p1', approved_by: 'alice', created_at: h + 1 })];
     await sink.write(delivered('rbp.quota_updates', input));
     await sink.write(delivered('rbp.quota_updates', input));

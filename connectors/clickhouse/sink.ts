@@ -23,6 +23,11 @@ export interface InsertLimits {
   maxRows?: number;
   /** Approximate JSON bytes per INSERT. */
   maxBytes?: number;
+  /**
+   * Let the server coalesce small INSERTs by size and time (async_insert=1) while each write still waits
+   * for its flush (wait_for_async_insert=1), so commit-after-write holds. CLICKHOUSE_ASYNC_INSERT=1.
+   */
+  asyncInsert?: boolean;
 }
 
 const DEFAULT_MAX_ROWS = 50_000;
@@ -37,6 +42,7 @@ export function createTableSink<In, Row>(client: ClickHouseClient, spec: TableSi
   const maxRows = limits.maxRows ?? DEFAULT_MAX_ROWS;
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_BYTES;
   const logical = logicalNames(spec.inputs);
+  const settings = limits.asyncInsert ? { async_insert: 1 as const, wait_for_async_insert: 1 as const } : {};
   return {
     name: spec.name,
     inputs: spec.inputs,
@@ -50,7 +56,7 @@ export function createTableSink<In, Row>(client: ClickHouseClient, spec: TableSi
         byId.set(id, row);
       }
       for (const chunk of chunks([...byId.values()], maxRows, maxBytes)) {
-        await client.insert({ table: spec.table, values: chunk, format: 'JSONEachRow' });
+        await client.insert({ table: spec.table, values: chunk, format: 'JSONEachRow', clickhouse_settings: settings });
       }
     },
   };
