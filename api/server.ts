@@ -108,7 +108,7 @@ export async function createApiServer(deps: ApiDeps, opts: Partial<ApiOptions> =
     keepAliveTimeout: 10_000,
     exposeHeadRoutes: false,
     // Path ids are validated to 200 characters by the route schemas; longer segments are 414.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     return503OnClosing: true,
     trustProxy: o.trustProxy,
     // Errors the router raises before any route (bad percent-encoding, over-long path segment), as JSON too.
