@@ -168,6 +168,9 @@ describe('socflow api (in-process, real Kafka / registry / PostgreSQL / ClickHou
       expect(res.statusCode).toBe(401);
       expect(res.json()).toEqual({ error: 'unauthorized', message: 'a bearer token is required' });
       expect(res.headers['www-authenticate']).toBe('Bearer realm="socflow-api"');
+      // The scheme is case-insensitive (RFC 7235).
+      const lower = await app.inject({ method: 'GET', url: '/alerts', headers: { authorization: `bearer ${await token('viewer')}` } });
+      expect(lower.statusCode).toBe(200);
     });
 
     it('401 for an expired token, a token of another key, wrong issuer/audience, no exp, garbage, other schemes', async () => {

@@ -160,7 +160,7 @@ export async function createApiServer(deps: ApiDeps, opts: Partial<ApiOptions> =
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     if (header === undefined) return;
-    const m = /^Bearer ([A-Za-z0-9_\-.]{1,8192})$/.exec(header);
+    const m = /^Bearer +([A-Za-z0-9_\-.]{1,8192}) *$/i.exec(header);
     if (!m) {
       request.authFailure = new AuthError('the Authorization header must be "Bearer <token>"');
       return;
