@@ -6,7 +6,7 @@ import type { Scenario, Telemetry } from './scenario.js';
 
 /**
  * The metadata key that carries "<exercise id>/<scenario id>" on every red event: for audit only (who sent
- * what); no detection stage may read it — processors/purple/tagBlind.test.ts proves the output does not change
+ * what); no detection stage may read it — exercises/tagBlind.test.ts proves the output does not change
  * when it is removed.
  */
 export const RED_TAG = 'red_scenario';

@@ -5,11 +5,12 @@ import { definition as correlate } from './correlate/index.js';
 import type { ProcessorDefinition } from './definition.js';
 import { definition as normalize } from './normalize/index.js';
 import { definition as onnxScore } from './onnx-score/index.js';
+import { definition as purple } from './purple/index.js';
 import { definition as quotaManager } from './quota-manager/index.js';
 import { definition as quotaStore } from './quota-store/index.js';
 
 /** The core pipeline, in order: what `make demo` starts. */
-export const processors: readonly ProcessorDefinition[] = [normalize, correlate, onnxScore, alertStore, quotaManager, quotaStore];
+export const processors: readonly ProcessorDefinition[] = [normalize, correlate, onnxScore, alertStore, quotaManager, quotaStore, purple];
 
 /** Optional consumers started on demand (each needs its target configured). */
 export const optionalProcessors: readonly ProcessorDefinition[] = [...siemDefinitions, ...clickhouseProcessors];

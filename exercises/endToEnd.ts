@@ -1,0 +1,94 @@
+import pg from 'pg';
+import type { StackComponent } from '../infra/stack/component.js';
+import { stackContext } from '../infra/stack/context.js';
+import { stackUp, stopComponent } from '../infra/stack/stack.js';
+import { migrate } from '../lib/db/migrate.js';
+import { createKafka } from '../lib/kafka/client.js';
+import { fromRoot } from '../lib/paths.js';
+import { SchemaRegistryClient } from '../lib/serde/registry.js';
+import { StageProcess } from '../lib/stream/stageProcess.js';
+import { applyCatalog } from '../lib/topics/apply.js';
+import { loadTopicCatalog } from '../lib/topics/catalog.js';
+import { processors } from '../processors/index.js';
+import type { ExerciseReport } from './report.js';
+import { awaitResults, collectReport, runScenarios, writeHtmlReport } from './run.js';
+
+export interface EndToEndOptions {
+  path: string;
+  exerciseId?: string;
+  reportPath?: string;
+  keepRunning: boolean;
+  say: (line: string) => void;
+}
+
+/** Topic namespace of an end-to-end exercise run: `exercise-<run id>.`, its exercise id `ex-<run id>`. */
+export const exerciseNamespace = (exerciseId: string): string | null => {
+  const m = /^ex-([a-z0-9]+)$/.exec(exerciseId);
+  return m ? `exercise-${m[1]}.` : null;
+};
+
+/** How many earlier exercise namespaces are kept (their topics back `socflow exercise report`). */
+const KEEP_NAMESPACES = 5;
+
+/**
+ * `socflow exercise run <path> --report` (make exercise): the local stack (what is not running is started),
+ * a fresh topic namespace, the PostgreSQL schema, every stage as its own process, the scenarios, one result per
+ * scenario, the HTML report. Returns the report and where it was written.
+ */
+export async function runEndToEnd(opts: EndToEndOptions): Promise<{ report: ExerciseReport; path: string }> {
+  const { say } = opts;
+  say('==> local stack');
+  const ctx = stackContext((line) => say(line));
+  const startedParts: StackComponent[] = [];
+  const env = await stackUp(ctx, startedParts);
+  Object.assign(process.env, env);
+  const runId = Date.now().toString(36);
+  const exerciseId = opts.exerciseId ?? `ex-${runId}`;
+  const prefix = exerciseNamespace(exerciseId) ?? `exercise-${runId}.`;
+  process.env.SOCFLOW_TOPIC_PREFIX = prefix;
+  const stages: StageProcess[] = [];
+  try {
+    say('==> PostgreSQL schema');
+    const client = new pg.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    try {
+      await migrate(client, (l) => say(`  ${l}`));
+    } finally {
+      await client.end();
+    }
+    say(`==> topics and schemas (namespace ${prefix})`);
+    const admin = createKafka('socflow-exercise-admin').admin();
+    await admin.connect();
+    try {
+      const older = [...new Set((await admin.listTopics()).filter((t) => t.startsWith('exercise-') && !t.startsWith(prefix)).map((t) => t.slice(0, t.indexOf('.') + 1)))].sort();
+      const drop = older.slice(0, Math.max(0, older.length - KEEP_NAMESPACES + 1));
+      if (drop.length) await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => drop.some((p) => t.startsWith(p))) }).catch(() => undefined);
+      const applied = await applyCatalog(loadTopicCatalog(undefined, prefix), admin, new SchemaRegistryClient());
+      say(`  ${applied.created.length} topics created, ${applied.schemasRegistered.length} schemas registered`);
+    } finally {
+      await admin.disconnect();
+    }
+    say(`==> starting ${processors.length} stages: ${processors.map((p) => p.name).join(', ')}`);
+    for (const p of processors) stages.push(new StageProcess(p.name, { SOCFLOW_TOPIC_PREFIX: prefix, DATABASE_URL: env.DATABASE_URL }, 'exercise-0', fromRoot('.stack/exercise-logs')).start());
+    const { runs } = await runScenarios({ path: opts.path, exerciseId, say });
+    say('==> waiting for one result per scenario on purple-gaps');
+    const gaps = await awaitResults(exerciseId, runs, {
+      say,
+      onWait: () => {
+        const dead = stages.find((s) => !s.alive);
+        if (dead) throw new Error(`stage ${dead.stage} exited; see ${dead.logFile}`);
+      },
+    });
+    say('==> report');
+    const report = await collectReport(exerciseId, { gaps });
+    const path = writeHtmlReport(report, opts.reportPath);
+    return { report, path };
+  } finally {
+    if (opts.keepRunning) {
+      say(`stages keep running (logs in .stack/exercise-logs, topic prefix ${prefix}); stop them and the stack with: make stack-down`);
+    } else {
+      for (const s of stages) await s.stop();
+      for (const part of startedParts.reverse()) await stopComponent(ctx, part);
+    }
+  }
+}

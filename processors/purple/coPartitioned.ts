@@ -1,0 +1,266 @@
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import kafkajs, { type Batch, type PartitionAssigner, type Producer } from 'kafkajs';
+import { topicPrefix } from '../../lib/config.js';
+import { createKafka } from '../../lib/kafka/client.js';
+import { createLogger } from '../../lib/log.js';
+import { serveMetrics, stageMetrics } from '../../lib/metrics.js';
+import { type Codec, codecFor } from '../../lib/serde/codecs.js';
+import { SchemaRegistryClient } from '../../lib/serde/registry.js';
+import { chunksBySize, type RunningStage, type RuntimeOptions } from '../../lib/stream/kafkaRuntime.js';
+import { decodeBatch, deadLetterValue, type DeadLetterRecord } from '../../lib/stream/records.js';
+import type { Decoder, InputRecord, Stage } from '../../lib/stream/stage.js';
+import { loadTopicCatalog, topicSpec } from '../../lib/topics/catalog.js';
+
+/**
+ * Runs a stage that JOINS co-partitioned inputs (lib/stream/kafkaRuntime.ts keeps one state per input
+ * topic-partition and rebuilds each only when it gets new records, which cannot serve a join):
+ *  - assignment: partition p of every input goes to the same copy (CoPartitionedAssigner);
+ *  - state: one per partition number, shared by the inputs (`stage.createState('*', p)`);
+ *  - rebuild: on the first batch of a partition after (re)assignment, EVERY input of p is re-read from
+ *    `now − rebuildLookbackMs` (record time) up to its committed offset with ctx.replaying (outputs dropped);
+ *    live records that arrive before all inputs are rebuilt are put back (seek + pause) until they are;
+ *  - delivery: one Kafka transaction per batch (outputs, dead letters, the input offset), read-committed input.
+ * A stage whose emit decisions are monotone in the records seen (purple's are) emits each result once across
+ * crashes: the rebuilt state has seen exactly the committed records, so it knows what was emitted.
+ */
+export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, decode: Decoder<In>, opts: RuntimeOptions & { rebuildStallMs?: number }): Promise<RunningStage> {
+  const log = createLogger(`socflow-${stage.name}`, { stage: stage.name, instance: opts.instanceId });
+  const metrics = stageMetrics(stage.name);
+  const catalog = loadTopicCatalog();
+  const registry = new SchemaRegistryClient();
+  const codecs = new Map<string, Codec<unknown>>();
+  for (const logical of [...stage.outputs, stage.deadLetterTopic]) codecs.set(logical, await codecFor(registry, topicSpec(catalog, logical)));
+  const prefix = topicPrefix();
+  const groupId = `${prefix}socflow-${stage.name}`;
+  const kafka = createKafka(`socflow-${stage.name}-${opts.instanceId}`);
+  const producer = kafka.producer({
+    transactionalId: `${prefix}socflow-${stage.name}-${opts.instanceId}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: 30_000,
+    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+  });
+  const consumer = kafka.consumer({
+    groupId,
+    readUncommitted: false,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3000,
+    maxWaitTimeInMs: 100,
+    maxBytesPerPartition: 1_048_576,
+    partitionAssigners: [CoPartitionedAssigner],
+  });
+  const admin = kafka.admin();
+  await Promise.all([producer.connect(), consumer.connect(), admin.connect()]);
+  const inputTopics = stage.inputs.map((t) => topicSpec(catalog, t).name);
+  const stallMs = opts.rebuildStallMs ?? 30_000;
+
+  interface Task {
+    state: State;
+    /** Input topic → first offset not processed before this assignment (what the group had committed). */
+    liveFrom: Map<string, bigint>;
+    /** Inputs still being re-read. */
+    rebuilding: Set<string>;
+    /** Inputs paused because their live records came before the rebuild finished. */
+    paused: Set<string>;
+    lastProgress: number;
+  }
+  const tasks = new Map<number, Task>();
+  const paused = new Set<string>();
+  const resume = (topic: string, partition: number) => {
+    consumer.resume([{ topic, partitions: [partition] }]);
+    paused.delete(`${topic}:${partition}`);
+  };
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    tasks.clear();
+    for (const key of [...paused]) {
+      const i = key.lastIndexOf(':');
+      resume(key.slice(0, i), Number(key.slice(i + 1)));
+    }
+  });
+
+  const committedOffsets = async (partition: number): Promise<Map<string, bigint | null>> => {
+    const out = new Map<string, bigint | null>();
+    const fetched = await admin.fetchOffsets({ groupId, topics: inputTopics });
+    for (const t of fetched) {
+      const p = t.partitions.find((x) => x.partition === partition);
+      out.set(t.topic, p && Number(p.offset) >= 0 ? BigInt(p.offset) : null);
+    }
+    return out;
+  };
+
+  /** Decides where each input of p starts (rebuild or committed) and seeks there; the partition goes live once all are rebuilt. */
+  const plan = async (partition: number): Promise<void> => {
+    const committed = await committedOffsets(partition);
+    const since = Date.now() - stage.rebuildLookbackMs;
+    const task: Task = { state: stage.createState('*', partition), liveFrom: new Map(), rebuilding: new Set(), paused: new Set(), lastProgress: Date.now() };
+    for (const topic of inputTopics) {
+      const [ends] = [await admin.fetchTopicOffsets(topic)];
+      const end = ends.find((o) => o.partition === partition);
+      const low = BigInt(end?.low ?? '0');
+      const at = committed.get(topic) ?? low;
+      task.liveFrom.set(topic, at);
+      let from = at;
+      if (stage.rebuildLookbackMs > 0 && at > low) {
+        const byTime = (await admin.fetchTopicOffsetsByTimestamp(topic, Math.max(0, since))).find((o) => o.partition === partition);
+        const found = byTime && Number(byTime.offset) >= 0 ? BigInt(byTime.offset) : at;
+        if (found < at) from = found > low ? found : low;
+      }
+      if (from < at) task.rebuilding.add(topic);
+      consumer.seek({ topic, partition, offset: String(from) });
+    }
+    tasks.set(partition, task);
+    log.info({ partition, rebuilding: [...task.rebuilding], liveFrom: Object.fromEntries([...task.liveFrom].map(([t, o]) => [t, String(o)])) }, task.rebuilding.size ? 'rebuilding partition state from every input' : 'partition live');
+  };
+
+  const goLive = (partition: number, task: Task) => {
+    task.rebuilding.clear();
+    for (const topic of task.paused) resume(topic, partition);
+    task.paused.clear();
+    log.info({ partition }, 'partition rebuilt; live');
+  };
+
+  const stallCheck = setInterval(() => {
+    for (const [partition, task] of tasks) {
+      if (task.rebuilding.size && Date.now() - task.lastProgress > stallMs) {
+        // Nothing readable left below the committed offset (e.g. only aborted records): the rebuild is complete.
+        log.warn({ partition, topics: [...task.rebuilding] }, 'no rebuild progress; treating those inputs as rebuilt');
+        goLive(partition, task);
+      }
+    }
+  }, 1000);
+
+  const processBatch = async (batch: Batch, resolveOffset: (o: string) => void, heartbeat: () => Promise<void>) => {
+    const { topic, partition } = batch;
+    const task = tasks.get(partition);
+    if (!task) {
+      await plan(partition);
+      return; // every input of p was seeked: this batch comes again (or is replayed first)
+    }
+    const started = process.hrtime.bigint();
+    const lastOffset = batch.messages[batch.messages.length - 1].offset;
+    const liveFrom = task.liveFrom.get(topic) ?? 0n;
+    const { records, failures } = await decodeBatch(batch, decode);
+    const replay = records.filter((r) => r.offset < liveFrom);
+    let live = records.filter((r) => r.offset >= liveFrom);
+    let liveFailures = failures.filter((f) => f.record.offset >= liveFrom);
+    if (replay.length) {
+      await stage.process(replay, task.state, { replaying: true, now: Date.now });
+      metrics.replayed.inc({ topic }, replay.length);
+      task.lastProgress = Date.now();
+    }
+    if (task.rebuilding.has(topic) && BigInt(lastOffset) + 1n >= liveFrom) {
+      task.rebuilding.delete(topic);
+      task.lastProgress = Date.now();
+      if (!task.rebuilding.size) goLive(partition, task);
+    }
+    if (task.rebuilding.size && (live.length || liveFailures.length)) {
+      // Live input before the other inputs are rebuilt: put it back until they are.
+      consumer.seek({ topic, partition, offset: String(liveFrom) });
+      consumer.pause([{ topic, partitions: [partition] }]);
+      paused.add(`${topic}:${partition}`);
+      task.paused.add(topic);
+      live = [];
+      liveFailures = [];
+      return;
+    }
+    if (!live.length && !liveFailures.length) {
+      resolveOffset(lastOffset);
+      await heartbeat();
+      return;
+    }
+    const result = await stage.process(live as InputRecord<In>[], task.state, { replaying: false, now: Date.now });
+    const deadLetters: DeadLetterRecord[] = [...liveFailures, ...result.deadLetters].map((d) => deadLetterValue(stage.name, d));
+    const byTopic = new Map<string, { key: string; value: Buffer }[]>();
+    const add = (logical: string, key: string, value: Buffer) => {
+      const name = topicSpec(catalog, logical).name;
+      if (!byTopic.has(name)) byTopic.set(name, []);
+      byTopic.get(name)!.push({ key, value });
+    };
+    for (const out of result.outputs) add(out.topic, out.key, codecs.get(out.topic)!.encode(out.value));
+    for (const dl of deadLetters) add(stage.deadLetterTopic, dl.key, codecs.get(stage.deadLetterTopic)!.encode(dl.value));
+    await commitTransaction(producer, byTopic, groupId, topic, partition, lastOffset);
+    task.liveFrom.set(topic, BigInt(lastOffset) + 1n);
+    resolveOffset(lastOffset);
+    metrics.recordsIn.inc({ topic }, live.length + liveFailures.length);
+    for (const [t, msgs] of byTopic) metrics.recordsOut.inc({ topic: t }, msgs.length);
+    for (const dl of deadLetters) metrics.deadLetters.inc({ reason: dl.value.reason });
+    for (const [reason, n] of Object.entries(result.dropped ?? {})) metrics.dropped.inc({ reason }, n);
+    metrics.batchSize.observe(live.length);
+    metrics.latency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    metrics.lag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
+    await heartbeat();
+  };
+
+  await consumer.subscribe({ topics: inputTopics, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 1,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
+      if (isStale() || batch.isEmpty()) return;
+      try {
+        await processBatch(batch, resolveOffset, heartbeat);
+      } catch (err) {
+        // Never throw out of the handler (kafkajs #946): abort, forget the whole partition (its state saw this
+        // batch), and rebuild it from every input on the next batch.
+        metrics.aborts.inc();
+        log.error({ err: String(err), topic: batch.topic, partition: batch.partition, offset: batch.firstOffset() }, 'batch failed; transaction aborted, partition will be rebuilt');
+        const task = tasks.get(batch.partition);
+        tasks.delete(batch.partition);
+        for (const t of task?.paused ?? []) resume(t, batch.partition);
+        consumer.seek({ topic: batch.topic, partition: batch.partition, offset: batch.firstOffset()! });
+        await sleep(1000);
+      }
+    },
+  });
+  const metricsServer = await serveMetrics(metrics.registry, opts.metricsPort, log);
+  log.info({ inputs: inputTopics, groupId }, 'co-partitioned stage running');
+  return {
+    metricsPort: (metricsServer?.address() as AddressInfo | undefined)?.port,
+    async stop() {
+      clearInterval(stallCheck);
+      await consumer.disconnect();
+      await producer.disconnect();
+      await admin.disconnect();
+      metricsServer?.close();
+    },
+  };
+}
+
+async function commitTransaction(producer: Producer, byTopic: Map<string, { key: string; value: Buffer }[]>, groupId: string, topic: string, partition: number, lastOffset: string): Promise<void> {
+  const txn = await producer.transaction();
+  try {
+    for (const [t, messages] of byTopic) {
+      for (const chunk of chunksBySize(messages, 900_000)) await txn.send({ topic: t, messages: chunk });
+    }
+    await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] }] });
+    await txn.commit();
+  } catch (err) {
+    await txn.abort().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Partition p of every subscribed topic to the same member (members sorted by id, p mod member count). */
+export const CoPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
+  name: 'CoPartitionedAssigner',
+  version: 0,
+  async assign({ members, topics }) {
+    const sorted = members.map((m) => m.memberId).sort();
+    const assignment: Record<string, Record<string, number[]>> = {};
+    for (const topic of topics) {
+      for (const { partitionId } of cluster.findTopicPartitionMetadata(topic)) {
+        const member = sorted[partitionId % sorted.length];
+        ((assignment[member] ??= {})[topic] ??= []).push(partitionId);
+      }
+    }
+    return sorted.map((memberId) => ({
+      memberId,
+      memberAssignment: kafkajs.AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: assignment[memberId] ?? {}, userData: Buffer.alloc(0) }),
+    }));
+  },
+  protocol({ topics }) {
+    return { name: 'CoPartitionedAssigner', metadata: kafkajs.AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+  },
+});
