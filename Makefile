@@ -5,7 +5,7 @@ export ONNXRUNTIME_NODE_INSTALL := skip
 NODE_STAMP := node_modules/.socflow-installed
 BUILD_STAMP := dist/.socflow-built
 SOCFLOW := node bin/socflow.js
-TS_SOURCES := $(shell find lib cli demo infra processors connectors models bench -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
+TS_SOURCES := $(shell find lib cli demo infra processors connectors models api exercises bench -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
 
 .PHONY: help install build stack-up stack-down stack-status topics demo test test-compat test-faults bench train exercise clean
 

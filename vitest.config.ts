@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'dist/**', '.cache/**', '.stack/**', '.venv/**'],
+    // test/faults/** restarts Kafka and stops PostgreSQL: only `make test-faults` (vitest.faults.config.ts) runs it, alone.
+    exclude: ['node_modules/**', 'dist/**', '.cache/**', '.stack/**', '.venv/**', 'test/faults/**'],
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
