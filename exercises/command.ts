@@ -3,7 +3,7 @@ import { describeFailure } from '../infra/stack/stack.js';
 import { BLUE_ACTIONS, responseId } from '../processors/purple/model.js';
 import { exerciseNamespace, runEndToEnd } from './endToEnd.js';
 import { publishResponse, readAll } from './io.js';
-import { collectReport, defaultReportPath, runScenarios, summaryLine, writeHtmlReport } from './run.js';
+import { awaitResults, collectReport, defaultReportPath, runScenarios, summaryLine, writeHtmlReport } from './run.js';
 import { formatCoverage } from './report.js';
 import type { Alert } from '../lib/events.js';
 
@@ -20,7 +20,8 @@ export function registerExerciseCommand(program: Command): void {
     .option('--report', 'end to end on the local stack (make exercise): start what is not running and every stage, run, wait for every result, write the HTML report; last line JSON')
     .option('--out <file>', 'with --report: where the HTML report goes (default .stack/reports/exercise-<id>.html)')
     .option('--keep-running', 'with --report: leave the stages and the stack running')
-    .action(async (path: string, opts: { exerciseId?: string; report?: boolean; out?: string; keepRunning?: boolean }) => {
+    .option('--wait', 'against a running pipeline: send clock ticks until every scenario has its result, then print the coverage and write the HTML report')
+    .action(async (path: string, opts: { exerciseId?: string; report?: boolean; out?: string; keepRunning?: boolean; wait?: boolean }) => {
       try {
         if (opts.report) {
           const { report, path: file } = await runEndToEnd({ path, exerciseId: opts.exerciseId, reportPath: opts.out, keepRunning: !!opts.keepRunning, say });
@@ -29,7 +30,17 @@ export function registerExerciseCommand(program: Command): void {
           process.stdout.write(`${summaryLine(report, file)}\n`);
         } else {
           const { exerciseId, runs } = await runScenarios({ path, exerciseId: opts.exerciseId, say });
-          process.stdout.write(`${JSON.stringify({ exercise_id: exerciseId, scenarios: runs.length, events: runs.reduce((n, r) => n + r.events.length, 0) })}\n`);
+          if (opts.wait) {
+            say('==> waiting for one result per scenario on purple-gaps');
+            const gaps = await awaitResults(exerciseId, runs, { say });
+            const report = await collectReport(exerciseId, { gaps });
+            const file = writeHtmlReport(report, opts.out);
+            process.stdout.write(formatCoverage(report));
+            say(`report: ${file}`);
+            process.stdout.write(`${summaryLine(report, file)}\n`);
+          } else {
+            process.stdout.write(`${JSON.stringify({ exercise_id: exerciseId, scenarios: runs.length, events: runs.reduce((n, r) => n + r.events.length, 0) })}\n`);
+          }
         }
       } catch (err) {
         say(`socflow exercise run failed: ${describeFailure(err)}`);

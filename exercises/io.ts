@@ -46,7 +46,7 @@ export interface RedProducer {
 export async function redProducer(): Promise<RedProducer> {
   const codec = await codecFor<RedScenario>(new SchemaRegistryClient(), topicSpec(loadTopicCatalog(), RED_SCENARIOS));
   const name = topicSpec(loadTopicCatalog(), RED_SCENARIOS).name;
-  const producer = idempotentProducer('socflow-exercise-red');
+  const producer = plainProducer('socflow-exercise-red');
   await producer.connect();
   const send = async (records: RedScenario[]) => {
     await producer.send({ topic: name, messages: records.map((r) => ({ key: r.agent_id, value: codec.encode(r) })) });
@@ -62,7 +62,7 @@ export async function redProducer(): Promise<RedProducer> {
 export async function publishResponse(response: BlueResponse): Promise<void> {
   const spec = topicSpec(loadTopicCatalog(), BLUE_RESPONSES);
   const codec = await codecFor<BlueResponse>(new SchemaRegistryClient(), spec);
-  const producer = idempotentProducer('socflow-exercise-blue');
+  const producer = plainProducer('socflow-exercise-blue');
   await producer.connect();
   try {
     await producer.send({ topic: spec.name, messages: [{ key: response.agent_id, value: codec.encode(response) }] });
@@ -71,8 +71,12 @@ export async function publishResponse(response: BlueResponse): Promise<void> {
   }
 }
 
-function idempotentProducer(clientId: string): Producer {
-  return createKafka(clientId).producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
+/**
+ * Plain (acks=all) producer: a record repeated by a retry is harmless here — purple drops a repeated start
+ * record (same exercise and scenario id), a repeated tick, and keeps the earliest of repeated responses.
+ */
+function plainProducer(clientId: string): Producer {
+  return createKafka(clientId).producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
 }
 
 /**
