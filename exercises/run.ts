@@ -7,7 +7,7 @@ import { DEFAULT_PURPLE_CONFIG } from '../processors/purple/stage.js';
 import { followTopic, publishExercise, readAlertsOf, readGaps, readResponses, readScenarios, redProducer } from './io.js';
 import { ambiguousPairs, planExercise, type ScenarioRun } from './red.js';
 import { buildReport, type ExerciseReport, renderHtml } from './report.js';
-import { loadScenarios } from './scenario.js';
+import { loadScenarios, type Scenario } from './scenario.js';
 
 export const newExerciseId = (): string => `ex-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}-${randomBytes(2).toString('hex')}`;
 
@@ -21,7 +21,11 @@ export interface RunOptions {
 
 /** `socflow exercise run`: validates the library, then publishes start records and telemetry. */
 export async function runScenarios(opts: RunOptions): Promise<{ exerciseId: string; runs: ScenarioRun[] }> {
-  const scenarios = loadScenarios(opts.path);
+  return publishScenarios(loadScenarios(opts.path), opts);
+}
+
+/** Publishes already loaded scenarios as one exercise. */
+export async function publishScenarios(scenarios: Scenario[], opts: { exerciseId?: string; say: (line: string) => void }): Promise<{ exerciseId: string; runs: ScenarioRun[] }> {
   const exerciseId = opts.exerciseId ?? newExerciseId();
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(exerciseId)) throw new Error(`--exercise-id must match [A-Za-z0-9._-]{1,100}, got "${exerciseId}"`);
   const { runs, events } = planExercise(scenarios, exerciseId, Date.now());
