@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { StackComponent } from '../infra/stack/component.js';
 import { stackContext } from '../infra/stack/context.js';
 import { stackUp, stopComponent } from '../infra/stack/stack.js';
+import { createRunDatabase, seedAssets } from '../demo/run.js';
 import { migrate } from '../lib/db/migrate.js';
 import { createKafka } from '../lib/kafka/client.js';
 import { fromRoot } from '../lib/paths.js';
@@ -48,13 +49,20 @@ export async function runEndToEnd(opts: EndToEndOptions): Promise<{ report: Exer
   process.env.SOCFLOW_TOPIC_PREFIX = prefix;
   const stages: StageProcess[] = [];
   try {
-    say('==> PostgreSQL schema');
-    const client = new pg.Client({ connectionString: env.DATABASE_URL });
-    await client.connect();
+    const database = `socflow_exercise_${runId}`;
+    say(`==> PostgreSQL database ${database}: schema and the asset inventory of exercises/assets.json`);
+    const databaseUrl = await createRunDatabase(env.DATABASE_URL, database, 'socflow\\_exercise\\_%');
+    const db = new pg.Pool({ connectionString: databaseUrl, max: 1 });
     try {
-      await migrate(client, (l) => say(`  ${l}`));
+      const client = await db.connect();
+      try {
+        await migrate(client, (l) => say(`  ${l}`));
+        await seedAssets(client, fromRoot('exercises/assets.json'));
+      } finally {
+        client.release();
+      }
     } finally {
-      await client.end();
+      await db.end();
     }
     say(`==> topics and schemas (namespace ${prefix})`);
     const admin = createKafka('socflow-exercise-admin').admin();
@@ -69,7 +77,7 @@ export async function runEndToEnd(opts: EndToEndOptions): Promise<{ report: Exer
       await admin.disconnect();
     }
     say(`==> starting ${processors.length} stages: ${processors.map((p) => p.name).join(', ')}`);
-    for (const p of processors) stages.push(new StageProcess(p.name, { SOCFLOW_TOPIC_PREFIX: prefix, DATABASE_URL: env.DATABASE_URL }, 'exercise-0', fromRoot('.stack/exercise-logs')).start());
+    for (const p of processors) stages.push(new StageProcess(p.name, { SOCFLOW_TOPIC_PREFIX: prefix, DATABASE_URL: databaseUrl }, 'exercise-0', fromRoot('.stack/exercise-logs')).start());
     const { runs } = await runScenarios({ path: opts.path, exerciseId, say });
     say('==> waiting for one result per scenario on purple-gaps');
     const gaps = await awaitResults(exerciseId, runs, {
