@@ -9,6 +9,7 @@ import { registerDemoCommand } from '../demo/command.js';
 import { registerExerciseCommand } from '../exercises/command.js';
 import { registerStackCommand } from '../infra/stack/command.js';
 import { registerDbCommand } from '../lib/db/command.js';
+import { registerModelCommand } from '../lib/models/command.js';
 import { registerTopicsCommand } from '../lib/topics/command.js';
 import { registerRunCommand } from '../processors/command.js';
 
@@ -31,6 +32,7 @@ registerImportWithServices(program);
 registerAttestCommand(program);
 registerBenchCommand(program);
 registerProduceCommand(program);
+registerModelCommand(program);
 
 try {
   await program.parseAsync(process.argv);
