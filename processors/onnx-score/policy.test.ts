@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NetworkConnection } from '../../lib/events.js';
+import { sampleRows } from '../../lib/models/testkit.js';
 import { modelCategory, scoreSeverity, withAsset } from './policy.js';
 
 const base = Object.fromEntries(
@@ -21,6 +22,23 @@ describe('policy', () => {
     expect(modelCategory(conn({ root_shell: 1, num_failed_logins: 1 }))).toBe('u2r');
     expect(modelCategory(conn({ src_bytes: 10 }))).toBe('network_intrusion');
     expect(modelCategory(conn({ count: null as unknown as number }))).toBe('network_intrusion');
+    expect(modelCategory(conn({ serror_rate: 1, diff_srv_rate: 1, count: 511 }))).toBe('probe'); // SYN scan across services
+    expect(modelCategory(conn({ protocol_type: 'icmp', service: 'eco_i' }))).toBe('probe');
+    expect(modelCategory(conn({ protocol_type: 'icmp', service: 'ecr_i', src_bytes: 1032 }))).toBe('dos');
+    expect(modelCategory(conn({ flag: 'SH' }))).toBe('probe');
+    expect(modelCategory(conn({ src_bytes: 54540, hot: 2, num_compromised: 1 }))).toBe('dos');
+  });
+
+  it('puts the attack sample rows of the committed model in their NSL-KDD family', () => {
+    const FAMILY: Record<string, string> = {
+      back: 'dos', land: 'dos', neptune: 'dos', pod: 'dos', smurf: 'dos', teardrop: 'dos',
+      ipsweep: 'probe', nmap: 'probe', portsweep: 'probe', satan: 'probe',
+      ftp_write: 'r2l', guess_passwd: 'r2l', imap: 'r2l', multihop: 'r2l', phf: 'r2l', spy: 'r2l', warezclient: 'r2l', warezmaster: 'r2l',
+      buffer_overflow: 'u2r', loadmodule: 'u2r', perl: 'u2r', rootkit: 'u2r',
+    };
+    const known = sampleRows().filter((r) => r.true_class in FAMILY);
+    expect(known.length).toBeGreaterThan(3);
+    for (const r of known) expect([r.true_class, modelCategory(r.input as unknown as NetworkConnection)]).toEqual([r.true_class, FAMILY[r.true_class]]);
   });
 
   it('severity: score table, one level up on critical/high assets, capped', () => {
