@@ -67,7 +67,23 @@ export function observeMetrics(
   }
   const stale = watermark - rules.window_ms;
   evictStale(s.series, (v) => v.lastTime < stale);
-  return signals;
+  return oneSignalPerRule(signals);
+}
+
+/**
+ * Several metrics of one sample can trip the same rule (tokens and actions of a runaway agent): that is
+ * one finding with one evidence event, so one signal (and downstream one alert id), naming every metric.
+ */
+function oneSignalPerRule(signals: Signal[]): Signal[] {
+  const byRule = new Map<string, Signal[]>();
+  for (const sig of signals) byRule.set(sig.rule_id, [...(byRule.get(sig.rule_id) ?? []), sig]);
+  return [...byRule.values()].map((group) => (group.length === 1 ? group[0] : merged(group)));
+}
+
+function merged(group: Signal[]): Signal {
+  const metadata: Record<string, string> = { metric: group.map((g) => g.metadata.metric).join(',') };
+  for (const g of group) for (const [k, v] of Object.entries(g.metadata)) if (k !== 'metric') metadata[`${g.metadata.metric}.${k}`] = v;
+  return { ...group[0], description: group.map((g) => g.description).join('; '), metadata };
 }
 
 export function stats(samples: readonly Sample[]): { mean: number; std: number } {

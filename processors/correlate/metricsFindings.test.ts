@@ -28,6 +28,20 @@ describe('metric z-scores', () => {
     expect(s[0].metadata).toMatchObject({ metric: 'tokens_used', value: '5000', samples: '20' });
   });
 
+  it('two metrics of one sample tripping the same rule make one signal naming both (one alert id downstream)', async () => {
+    const { out } = await feed([
+      ...Array.from({ length: 20 }, (_, i) => metric('m', i * 60_000, { tokens_used: 1000 + ((i * 7) % 5), actions: 8 + (i % 3) }, `s${i}`)),
+      metric('m', 20 * 60_000, { tokens_used: 14_000, actions: 90 }, 'runaway'),
+    ]);
+    const s = signalsOf(out);
+    expect(s).toHaveLength(1);
+    expect(s[0]).toMatchObject({ rule_id: 'metric-resource-abuse', evidence_event_ids: ['runaway'] });
+    expect(s[0].metadata.metric).toBe('actions,tokens_used');
+    expect(Number(s[0].metadata['tokens_used.value'])).toBe(14_000);
+    expect(Number(s[0].metadata['actions.value'])).toBe(90);
+    expect(s[0].description).toMatch(/actions = 90 .*; tokens_used = 14000/);
+  });
+
   it('cpu spikes map to anomaly; a drop fires only where the rule looks both ways', async () => {
     const { out } = await feed([
       ...steady('m', 'cpu', 15, 50),
