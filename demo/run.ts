@@ -73,13 +73,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       say('==> replaying sample telemetry');
       const eventsIn = await replay(kafka, catalog, opts.sample, say);
       say('==> waiting for the pipeline to drain');
+      let lastLag = -1;
       await waitForDrain(admin, drainGroups(catalog, prefix), {
         quietMs: 5000,
         timeoutMs: 240_000,
         onProgress: (lag) => {
           const dead = stages.find((s) => !s.alive);
           if (dead) throw new Error(`stage ${dead.stage} exited; see ${dead.logFile}`);
-          say(`  records still in flight: ${lag}`);
+          if (lag !== lastLag) say(`  records still in flight: ${lag}`);
+          lastLag = lag;
         },
       });
       return await summarize(catalog, db, eventsIn);
