@@ -23,7 +23,7 @@ async function socflow(...args: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  expect(await socflow('clickhouse', 'migrate', '--database', db.database)).toMatch(/2 migration\(s\) applied to socflow_query/);
+  expect(await socflow('clickhouse', 'migrate', '--database', db.database)).toMatch(/3 migration\(s\) applied to socflow_query/);
   const client = createClickhouse({ database: db.database });
   try {
     await createTableSink(client, ALERTS).write(

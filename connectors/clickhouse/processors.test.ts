@@ -12,6 +12,7 @@ describe('clickhouse sink definitions', () => {
       ['clickhouse-quota', 9113, ['rbp.quota_updates']],
       ['clickhouse-dlq', 9114, DLQ_TOPICS],
       ['clickhouse-purple', 9115, ['purple-gaps']],
+      ['clickhouse-drift', 9116, ['rbp.model_drift']],
     ]);
     for (const p of clickhouseProcessors) expect(processorNamed(p.name)).toBe(p);
   });

@@ -5,7 +5,7 @@ import { avroDecoders } from '../../lib/stream/decoders.js';
 import { runSink } from '../../lib/stream/sinkRuntime.js';
 import { createClickhouse } from './client.js';
 import { migrateClickhouse } from './migrate.js';
-import { ALERTS, DEAD_LETTERS, PURPLE, QUOTA, type TableSink, TELEMETRY, createTableSink } from './sink.js';
+import { ALERTS, DEAD_LETTERS, MODEL_DRIFT, PURPLE, QUOTA, type TableSink, TELEMETRY, createTableSink } from './sink.js';
 
 /** `socflow run clickhouse-*`: migrate the ClickHouse database, then sink the topics in the sink's own consumer group. */
 function sinkDefinition<In, Row>(spec: TableSink<In, Row>, metricsPort: number, description: string): ProcessorDefinition {
@@ -38,6 +38,7 @@ export const clickhouseAlerts = sinkDefinition(ALERTS, 9112, 'rbp.alerts → Cli
 export const clickhouseQuota = sinkDefinition(QUOTA, 9113, 'rbp.quota_updates → ClickHouse quota_updates (ReplacingMergeTree by update_id)');
 export const clickhouseDlq = sinkDefinition(DEAD_LETTERS, 9114, 'every *.dlq topic → ClickHouse dead_letters (reason, error, coordinates; not the bytes)');
 export const clickhousePurple = sinkDefinition(PURPLE, 9115, 'purple-gaps → ClickHouse purple_gaps (latest result per scenario)');
+export const clickhouseDrift = sinkDefinition(MODEL_DRIFT, 9116, 'rbp.model_drift → ClickHouse model_drift (PSI per feature per scoring window)');
 
 /** The ClickHouse sinks, for processors/index.ts. */
-export const clickhouseProcessors: readonly ProcessorDefinition[] = [clickhouseTelemetry, clickhouseAlerts, clickhouseQuota, clickhouseDlq, clickhousePurple];
+export const clickhouseProcessors: readonly ProcessorDefinition[] = [clickhouseTelemetry, clickhouseAlerts, clickhouseQuota, clickhouseDlq, clickhousePurple, clickhouseDrift];

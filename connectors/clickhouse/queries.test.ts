@@ -4,7 +4,7 @@ import { bindParams, listSavedQueries, parseParams, parseSavedQuery } from './qu
 describe('saved queries', () => {
   it('the daily questions are all there, each with a description and declared parameters', () => {
     const queries = listSavedQueries();
-    expect(queries.map((q) => q.name)).toEqual(['alerts_per_hour', 'detection_latency', 'dlq_by_reason', 'purple_coverage', 'score_distribution', 'top_agents', 'top_hosts']);
+    expect(queries.map((q) => q.name)).toEqual(['alerts_per_hour', 'detection_latency', 'dlq_by_reason', 'model_drift', 'purple_coverage', 'score_distribution', 'top_agents', 'top_hosts']);
     for (const q of queries) {
       expect(q.description.length).toBeGreaterThan(20);
       expect(q.sql).toMatch(/^SELECT/);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chTime } from './client.js';
 import { alert, deadLetter, events, purpleGap, quotaUpdate } from './fixtures.js';
-import { alertRow, deadLetterRow, purpleGapRow, quotaUpdateRow, telemetryRow } from './rows.js';
+import { alertRow, deadLetterRow, modelDriftRow, purpleGapRow, quotaUpdateRow, telemetryRow } from './rows.js';
 
 describe('chTime', () => {
   it('formats UTC milliseconds as DateTime64(3) text and clamps what DateTime64 cannot hold', () => {
@@ -92,6 +92,19 @@ describe('purpleGapRow', () => {
     expect(purpleGapRow(purpleGap())).toEqual({
       result_id: 'ex1/sc1', exercise_id: 'ex1', scenario_id: 'sc1', techniques: ['T1110', 'T1078'], agent_id: 'agent-1', detected: true, time_to_detect_ms: 42_000,
       time_to_respond_ms: null, matching_alert_ids: ['a-1'], unmatched_alert_ids: [], gap: 'no_response', start_time: '2026-11-20 09:00:00.000', decided_at: '2026-11-20 10:00:00.000',
+    });
+  });
+});
+
+describe('modelDriftRow', () => {
+  it('keeps the window, the worst feature and the finite PSI values', () => {
+    const row = modelDriftRow({
+      report_id: 'r1', model_version: 'nslkdd-binary@1.0.0', window_start: 1_700_000_000_000, window_end: 1_700_000_060_000, rows: 10_000,
+      max_feature: 'service', max_psi: 0.31, psi: { service: 0.31, src_bytes: 0.02, broken: Number.NaN },
+    });
+    expect(row).toEqual({
+      report_id: 'r1', model_version: 'nslkdd-binary@1.0.0', window_start: chTime(1_700_000_000_000), window_end: chTime(1_700_000_060_000),
+      rows: 10_000, max_feature: 'service', max_psi: 0.31, psi: { service: 0.31, src_bytes: 0.02 },
     });
   });
 });

@@ -292,3 +292,28 @@ export function purpleGapRow(g: PurpleGap): PurpleGapRow {
     decided_at: chTime(g.decided_at),
   };
 }
+
+/** rbp.model_drift → model_drift row. */
+export interface ModelDrift {
+  report_id: string;
+  model_version: string;
+  window_start: number;
+  window_end: number;
+  rows: number;
+  max_feature: string;
+  max_psi: number;
+  psi: Record<string, number>;
+}
+
+export function modelDriftRow(d: ModelDrift) {
+  return {
+    report_id: d.report_id,
+    model_version: d.model_version,
+    window_start: chTime(d.window_start),
+    window_end: chTime(d.window_end),
+    rows: d.rows,
+    max_feature: d.max_feature,
+    max_psi: Number.isFinite(d.max_psi) ? d.max_psi : 0,
+    psi: Object.fromEntries(Object.entries(d.psi).filter(([, v]) => Number.isFinite(v))),
+  };
+}

@@ -5,7 +5,7 @@ import type { Sink } from '../../lib/stream/sink.js';
 import type { InputRecord } from '../../lib/stream/stage.js';
 import { loadTopicCatalog } from '../../lib/topics/catalog.js';
 import type { QuotaUpdate } from '../../processors/quota-manager/model.js';
-import { alertRow, deadLetterRow, type PurpleGap, purpleGapRow, quotaUpdateRow, telemetryRow } from './rows.js';
+import { alertRow, deadLetterRow, type ModelDrift, modelDriftRow, type PurpleGap, purpleGapRow, quotaUpdateRow, telemetryRow } from './rows.js';
 
 /** What one ClickHouse sink writes: which topics, into which table, with which row builder. */
 export interface TableSink<In, Row> {
@@ -141,4 +141,13 @@ export const PURPLE: TableSink<PurpleGap, ReturnType<typeof purpleGapRow>> = {
   deadLetterTopic: 'rbp.alerts.dlq',
   toRow: (r) => purpleGapRow(r.value),
   id: (row) => row.result_id,
+};
+
+export const MODEL_DRIFT: TableSink<ModelDrift, ReturnType<typeof modelDriftRow>> = {
+  name: 'clickhouse-drift',
+  table: 'model_drift',
+  inputs: ['rbp.model_drift'],
+  deadLetterTopic: 'rbp.correlated.dlq',
+  toRow: (r) => modelDriftRow(r.value),
+  id: (row) => row.report_id,
 };

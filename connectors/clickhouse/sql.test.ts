@@ -33,7 +33,7 @@ describe('substitute', () => {
 describe('migration files', () => {
   it('are numbered, split into statements, and carry the TTL everywhere a table is created', () => {
     const migrations = loadMigrations(90);
-    expect(migrations.map((m) => m.version)).toEqual(['0001_tables.sql', '0002_views.sql']);
+    expect(migrations.map((m) => m.version)).toEqual(['0001_tables.sql', '0002_views.sql', '0003_model_drift.sql']);
     for (const m of migrations) {
       for (const s of m.statements) {
         expect(s).not.toMatch(/\{ttl_days\}/);

@@ -63,6 +63,9 @@ export interface DriftOptions {
 
 export interface DriftReport {
   rows: number;
+  /** Event times of the window's first and last rows. */
+  start: number;
+  end: number;
   psi: Record<string, number>;
   max: { feature: string; psi: number };
 }
@@ -106,13 +109,13 @@ export class DriftWindow {
       }
       this.rows++;
       const span = eventTimes[i] - this.firstTime;
-      if (this.rows >= this.windowRows || (span >= this.windowMs && this.rows >= this.minRows)) report = this.close();
+      if (this.rows >= this.windowRows || (span >= this.windowMs && this.rows >= this.minRows)) report = this.close(eventTimes[i]);
     });
     return report;
   }
 
-  private close(): DriftReport {
-    const out: DriftReport = { rows: this.rows, psi: {}, max: { feature: '', psi: 0 } };
+  private close(end: number): DriftReport {
+    const out: DriftReport = { rows: this.rows, start: this.firstTime ?? end, end, psi: {}, max: { feature: '', psi: 0 } };
     for (const f of this.features) {
       const value = psi(f.expected, f.counts);
       out.psi[f.feature] = value;

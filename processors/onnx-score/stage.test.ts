@@ -208,6 +208,24 @@ describe('onnx-score with the committed model', () => {
   });
 });
 
+describe('onnx-score drift records', () => {
+  it('emits one rbp.model_drift record per closed window, and a shifted traffic mix shows a higher PSI', async () => {
+    const d = makeDriver({ registry: new Registry(), drift: { windowRows: 200 } });
+    // Window 1: the hold-out rows as they come. Window 2: every connection the same odd service on port scans.
+    for (let i = 0; i < 200; i++) send(d, connectionEvent(`n${i}`, `agent-${i % 3}`, T0 + i * 10, samples[i % samples.length].input));
+    for (let i = 0; i < 200; i++) send(d, connectionEvent(`s${i}`, `agent-${i % 3}`, T0 + 5000 + i * 10, { ...samples[i % samples.length].input, service: 'tftp_u', src_bytes: 9_999_999, flag: 'RSTOS0' }));
+    await d.run();
+    const drift = d.outputsTo('rbp.model_drift').map((o) => o.value as { rows: number; max_psi: number; psi: Record<string, number>; model_version: string; report_id: string });
+    expect(drift).toHaveLength(2);
+    expect(drift.map((r) => r.rows)).toEqual([200, 200]);
+    expect(drift[0].model_version).toBe('nslkdd-binary@1.0.0');
+    expect(drift[1].psi.service).toBeGreaterThan(drift[0].psi.service);
+    expect(drift[1].psi.src_bytes).toBeGreaterThan(drift[0].psi.src_bytes);
+    expect(drift[1].max_psi).toBeGreaterThan(0.25);
+    expect(new Set(drift.map((r) => r.report_id)).size).toBe(2);
+  });
+});
+
 describe('onnx-score model hot reload', () => {
   it('promoting a new version mid-stream: later alerts carry it, nothing lost or scored twice', async () => {
     const reg = copyRegistry();

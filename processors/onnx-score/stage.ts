@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { CONNECTION_TRAFFIC_ATTRIBUTES, type Alert, type NetworkConnection, type TelemetryEvent } from '../../lib/events.js';
-import { DriftWindow, driftGauges, publishDrift, type DriftGauges, type DriftOptions } from '../../lib/models/drift.js';
+import { DriftWindow, driftGauges, publishDrift, type DriftGauges, type DriftOptions, type DriftReport } from '../../lib/models/drift.js';
 import type { ModelHolder } from '../../lib/models/holder.js';
 import type { ScoreRow } from '../../lib/models/scorer.js';
 import type { DeadLetter, InputRecord, OutputRecord, Stage, StageContext, StageResult } from '../../lib/stream/stage.js';
@@ -90,7 +90,7 @@ export function createOnnxScoreStage(opts: OnnxScoreOptions): Stage<CorrelatedEv
   return {
     name: 'onnx-score',
     inputs: ['rbp.correlated'],
-    outputs: ['rbp.alerts'],
+    outputs: ['rbp.alerts', 'rbp.model_drift'],
     deadLetterTopic: 'rbp.correlated.dlq',
     rebuildLookbackMs: bucketMs + lateness + slack,
     createState: () => ({ watermark: -Infinity, emitted: new Map() }),
@@ -190,7 +190,10 @@ export function createOnnxScoreStage(opts: OnnxScoreOptions): Stage<CorrelatedEv
         if (!ctx.replaying && rows.length && scorer.manifest.training_distribution) {
           if (!drift || drift.ref !== scorer.ref) drift = { ref: scorer.ref, window: new DriftWindow(scorer.manifest.training_distribution, opts.drift) };
           const report = drift.window.observe(rows as unknown as Record<string, string | number | null>[], rowTimes);
-          if (report && metrics) publishDrift(metrics.drift, report);
+          if (report) {
+            if (metrics) publishDrift(metrics.drift, report);
+            outputs.push(driftRecord(scorer.ref, report));
+          }
         }
         return { outputs, deadLetters, dropped };
       } finally {
@@ -201,6 +204,27 @@ export function createOnnxScoreStage(opts: OnnxScoreOptions): Stage<CorrelatedEv
 }
 
 const out = (alert: Alert): OutputRecord => ({ topic: 'rbp.alerts', key: alert.agent_id, value: alert });
+
+/**
+ * A closed drift window as a record for rbp.model_drift (→ ClickHouse model_drift). Drift is monitoring,
+ * not evidence: a window that was open when the process died starts over rather than being rebuilt.
+ */
+function driftRecord(ref: string, report: DriftReport): OutputRecord {
+  return {
+    topic: 'rbp.model_drift',
+    key: ref,
+    value: {
+      report_id: createHash('sha256').update(`${ref}|${report.start}|${report.end}|${report.rows}`).digest('hex').slice(0, 32),
+      model_version: ref,
+      window_start: report.start,
+      window_end: report.end,
+      rows: report.rows,
+      max_feature: report.max.feature,
+      max_psi: report.max.psi,
+      psi: report.psi,
+    },
+  };
+}
 
 function complete(c: NetworkConnection): boolean {
   return CONNECTION_TRAFFIC_ATTRIBUTES.every((a) => typeof c[a] === 'number' && Number.isFinite(c[a]));

@@ -33,7 +33,7 @@ export async function referenceRun(events: TelemetryEvent[]): Promise<PipelineOu
   const normalize = createNormalizeStage(async (ids) => new Map(ids.filter((id) => inventory.has(id)).map((id) => [id, inventory.get(id)!])), DEFAULT_NORMALIZE_CONFIG);
   const rulesFile = fromRoot('processors/correlate/rules.yaml');
   const correlate = createCorrelateStage(loadRules(rulesFile));
-  const model = await ModelHolder.open({ registryDir: fromRoot('models/registry'), name: 'nslkdd-binary', pollMs: 0 });
+  const model = await ModelHolder.open({ registryDir: process.env.SOCFLOW_MODEL_REGISTRY || fromRoot('models/registry'), name: 'nslkdd-binary', pollMs: 0 });
   try {
     const score = createOnnxScoreStage({
       model,
@@ -46,7 +46,8 @@ export async function referenceRun(events: TelemetryEvent[]): Promise<PipelineOu
     const quota = createQuotaManager(loadPolicy());
     const normalized = await through(normalize, 'rbp.metrics', events.map((e) => ({ key: e.agent_id, value: { format: 'json' as const, event: e }, timestamp: e.event_time })));
     const correlated = await through(correlate, 'rbp.normalized', normalized);
-    const alerts = await through(score, 'rbp.correlated', correlated);
+    const scored = await stageOutputs(score, 'rbp.correlated', correlated);
+    const alerts = scored.filter((o) => o.topic === 'rbp.alerts').map((o) => ({ key: o.key, value: o.value, timestamp: eventTimeOf(o.value) }));
     const quotaOut = await stageOutputs(quota, 'rbp.alerts', alerts);
     return {
       alerts: alerts.map((a) => a.value as Alert),
