@@ -91,41 +91,62 @@ export class ChainTracker {
     return this.progress.get(name)?.doneAt ?? null;
   }
 
-  /** One poll of every group and topic. */
-  async poll(now = Date.now()): Promise<void> {
-    const topics = [...new Set(this.nodes.flatMap((n) => n.inputs.map((i) => i.name)))];
-    const highs = new Map<string, Offsets>();
-    await Promise.all(
-      topics.map(async (t) => {
-        const ends = await this.admin.fetchTopicOffsets(t);
-        highs.set(t, new Map(ends.map((e) => [`${t}:${e.partition}`, Number(e.high)])));
-      }),
-    );
+  /**
+   * One poll. Progress: every group's committed offsets. Completion, in chain order: a node whose upstream is
+   * done (the producer's flag is read first) has its committed offsets read and then its inputs' high
+   * watermarks, so a high watermark is never older than the offsets it is compared with.
+   */
+  async poll(): Promise<void> {
+    const producerDone = this.producerDone;
     const committed = new Map<string, Offsets>();
-    await Promise.all(this.nodes.map(async (n) => committed.set(n.name, await this.committed(n))));
+    await Promise.all(this.nodes.filter((n) => this.progress.get(n.name)!.doneAt === null).map(async (n) => committed.set(n.name, await this.committed(n))));
+    const now = Date.now();
     for (const n of this.nodes) {
       const p = this.progress.get(n.name)!;
       if (p.doneAt !== null) continue;
-      const base = this.baseline.get(n.name)!;
-      const mine = committed.get(n.name)!;
-      let consumed = 0;
+      p.consumed = this.consumedSince(n, committed.get(n.name)!);
+      if (p.consumed > 0 && p.firstAt === null) p.firstAt = now;
+    }
+    for (const n of this.nodes) {
+      const p = this.progress.get(n.name)!;
+      if (p.doneAt !== null) continue;
+      const upstreamDone = n.upstream.length === 0 ? producerDone : n.upstream.every((u) => this.progress.get(u)?.doneAt !== null);
+      if (!upstreamDone) continue;
+      const mine = await this.committed(n);
+      const at = Date.now();
+      const highs = await this.highs(n);
       let lag = 0;
       for (const input of n.inputs) {
         for (const [tp, high] of highs.get(input.name)!) {
-          const at = mine.get(tp) ?? 0;
-          consumed += Math.max(0, at - (base.get(tp) ?? 0));
-          const behind = Math.max(0, high - at);
+          const behind = Math.max(0, high - (mine.get(tp) ?? 0));
           if (behind > (input.transactional ? 1 : 0)) lag += behind;
         }
       }
-      p.consumed = consumed;
-      if (consumed > 0 && p.firstAt === null) p.firstAt = now;
-      const upstreamDone = n.upstream.length === 0 ? this.producerDone : n.upstream.every((u) => this.progress.get(u)?.doneAt !== null);
-      if (upstreamDone && lag === 0) {
-        p.doneAt = now;
-        if (p.firstAt !== null && p.doneAt > p.firstAt) p.recordsPerSec = consumed / ((p.doneAt - p.firstAt) / 1000);
+      p.consumed = this.consumedSince(n, mine);
+      if (p.consumed > 0 && p.firstAt === null) p.firstAt = at;
+      if (lag === 0) {
+        p.doneAt = at;
+        if (p.firstAt !== null && p.doneAt > p.firstAt) p.recordsPerSec = p.consumed / ((p.doneAt - p.firstAt) / 1000);
       }
     }
+  }
+
+  private consumedSince(n: ChainNode, mine: Offsets): number {
+    const base = this.baseline.get(n.name)!;
+    let consumed = 0;
+    for (const [tp, at] of mine) consumed += Math.max(0, at - (base.get(tp) ?? 0));
+    return consumed;
+  }
+
+  private async highs(n: ChainNode): Promise<Map<string, Offsets>> {
+    const out = new Map<string, Offsets>();
+    await Promise.all(
+      n.inputs.map(async ({ name: t }) => {
+        const ends = await this.admin.fetchTopicOffsets(t);
+        out.set(t, new Map(ends.map((e) => [`${t}:${e.partition}`, Number(e.high)])));
+      }),
+    );
+    return out;
   }
 
   /** Polls until every node is done; `onPoll` may throw to abort (a stage process died). */

@@ -1,6 +1,8 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeFailure } from '../infra/stack/stack.js';
 import { fromRoot } from '../lib/paths.js';
+import { summarizeProfiles } from './profiles.js';
 import { formatReport, summaryLine } from './report.js';
 import { type BenchOptions, runBench } from './run.js';
 
@@ -13,12 +15,14 @@ interface CliOptions {
   only?: string;
   partitions?: string;
   nodeOptions?: string;
+  cpuProf?: string;
+  env: string[];
   produceChunk: string;
   keep?: boolean;
   sample: string;
 }
 
-const PHASES = ['model', 'passthrough', 'pipeline', 'latency'] as const;
+const PHASES = ['model', 'cost', 'passthrough', 'pipeline', 'latency'] as const;
 
 export function registerBenchCommand(program: Command): void {
   program
@@ -32,6 +36,8 @@ export function registerBenchCommand(program: Command): void {
     .option('--only <phases>', `comma-separated subset of ${PHASES.join(',')}`)
     .option('--partitions <n>', 'partitions of every benchmark topic (default: topics/catalog.yaml)')
     .option('--node-options <flags>', 'NODE_OPTIONS for every stage process, e.g. "--max-old-space-size=160"')
+    .option('--env <KEY=VALUE>', 'extra environment for every stage process (repeatable), e.g. SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION=2097152', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--cpu-prof <dir>', 'write a V8 CPU profile of every stage process to <dir> and print the top functions')
     .option('--produce-chunk <n>', 'messages per send of the benchmark producer', '1000')
     .option('--keep', 'keep the run\'s topics and database afterwards')
     .option('--sample <file>', 'telemetry JSONL the events are cloned from', fromRoot('samples/demo/telemetry.jsonl'))
@@ -51,6 +57,7 @@ export function registerBenchCommand(program: Command): void {
         const opts = parseOptions(cli, say, progress);
         const result = await runBench(opts);
         process.stdout.write(formatReport(result));
+        if (opts.cpuProfDir) process.stdout.write(`CPU profiles (${opts.cpuProfDir}), self time:\n${summarizeProfiles(opts.cpuProfDir)}\n\n`);
         process.stdout.write(`${JSON.stringify(summaryLine(result))}\n`);
       } catch (err) {
         say(`\nsocflow bench failed: ${describeFailure(err)}`);
@@ -76,9 +83,18 @@ function parseOptions(cli: CliOptions, say: BenchOptions['say'], progress: Bench
     rate: int('rate', cli.rate, 1),
     durationS: cli.duration !== undefined ? int('duration', cli.duration, 1) : quick ? 15 : 60,
     modelSecondsEach: quick ? 0.5 : 2,
-    phases: { model: only.includes('model'), passthrough: only.includes('passthrough'), pipeline: only.includes('pipeline'), latency: only.includes('latency') },
+    costEvents: quick ? 20_000 : 50_000,
+    phases: { model: only.includes('model'), cost: only.includes('cost'), passthrough: only.includes('passthrough'), pipeline: only.includes('pipeline'), latency: only.includes('latency') },
     partitions: cli.partitions ? int('partitions', cli.partitions, 1) : undefined,
     nodeOptions: cli.nodeOptions,
+    stageEnv: Object.fromEntries(
+      cli.env.map((kv) => {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw new Error(`--env wants KEY=VALUE, got "${kv}"`);
+        return [kv.slice(0, eq), kv.slice(eq + 1)];
+      }),
+    ),
+    cpuProfDir: cli.cpuProf ? resolve(cli.cpuProf) : undefined,
     produceChunk: int('produce-chunk', cli.produceChunk, 1),
     keep: !!cli.keep,
     sample: cli.sample,

@@ -20,18 +20,24 @@ function chainTable(title: string, c: ChainResult, rss: Record<string, number>, 
   }
   const others = Object.entries(c.cpu).filter(([k]) => !k.includes(':'));
   if (others.length) lines.push(`  CPU s elsewhere during the run: ${others.map(([k, v]) => `${k} ${num(v, 1)}`).join(', ')}`);
+  lines.push(`  CPU per event: ${num(c.cpuUsPerEvent.stages)} µs in the chain's processes, ${num(c.cpuUsPerEvent.all)} µs with broker, PostgreSQL and producer (2 cores = ${num(2e6 / c.cpuUsPerEvent.all)} events/s if nothing else ran)`);
   return lines;
 }
 
 export function formatReport(r: BenchResult): string {
   const out: string[] = ['', 'socflow bench'];
   out.push(`  machine: ${r.machine.nproc} cores (${r.machine.cpuModel}), ${r.machine.memGiB} GiB, Node ${r.machine.node}, load at start ${r.machine.loadavg}`);
-  out.push(`  topics: ${r.partitions} partitions; stage NODE_OPTIONS: ${r.nodeOptions || '(none)'}`);
+  out.push(`  topics: ${r.partitions} partitions; stage NODE_OPTIONS: ${r.nodeOptions || '(none)'}; stage env: ${Object.entries(r.stageEnv).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
   if (r.model) {
     out.push('', `ONNX model ${r.model.model} (lib/models/scorer, one session.run per call)`);
     out.push(`  ${pad('batch', 7)}${pad('rows/s', 12)}${pad('ms/call', 10)}`);
     for (const b of r.model.batches) out.push(`  ${pad(b.batch, 7)}${pad(num(b.rowsPerSec), 12)}${pad(num(b.msPerCall, 3), 10)}`);
     if (r.model.stageRuns) out.push(`  in the pipeline (onnx-score: one run per partition batch): ${num(r.model.stageRuns)} runs, ${num(r.model.stageRowsPerRun)} rows/run, ${num(r.model.stageRunMs, 1)} ms/run`);
+  }
+  if (r.stageCosts) {
+    out.push('', 'Stage cost without Kafka (this process, CPU µs per input record; batches of 1000, one partition)');
+    out.push(`  ${padR('stage', 12)}${pad('records', 9)}${pad('outputs', 9)}${pad('decode', 9)}${pad('transform', 11)}${pad('encode', 9)}${pad('total', 9)}`);
+    for (const c of r.stageCosts) out.push(`  ${padR(c.stage, 12)}${pad(num(c.records), 9)}${pad(num(c.outputs), 9)}${pad(num(c.decodeUs, 1), 9)}${pad(num(c.processUs, 1), 11)}${pad(num(c.encodeUs, 1), 9)}${pad(num(c.totalUs, 1), 9)}`);
   }
   if (r.passthrough) out.push('', ...chainTable('Passthrough chain (identity hops through runStage/runSink, same topics and groups)', r.passthrough, r.peakRssMb, 'passthrough'));
   if (r.pipeline) {
@@ -77,9 +83,13 @@ export function summaryLine(r: BenchResult) {
     latency_samples: r.latency?.samples ?? null,
     stage_records_per_sec: r.pipeline ? Object.fromEntries(r.pipeline.stages.map((s) => [s.name, s.recordsPerSec])) : null,
     peak_rss_mb: r.peakRssMb,
+    cpu_us_per_event: r.pipeline ? r.pipeline.cpuUsPerEvent.all : null,
+    passthrough_cpu_us_per_event: r.passthrough ? r.passthrough.cpuUsPerEvent.all : null,
+    stage_cost_us: r.stageCosts ? Object.fromEntries(r.stageCosts.map((c) => [c.stage, c.totalUs])) : null,
     model_rows_per_sec: r.model ? Object.fromEntries(r.model.batches.map((b) => [String(b.batch), Math.round(b.rowsPerSec)])) : null,
     partitions: r.partitions,
     node_options: r.nodeOptions,
+    stage_env: r.stageEnv,
     nproc: r.machine.nproc,
   };
 }

@@ -12,8 +12,8 @@ import { stackContext } from '../infra/stack/context.js';
 import { stackUp, stopComponent } from '../infra/stack/stack.js';
 import { setting } from '../lib/config.js';
 import { migrate } from '../lib/db/migrate.js';
-import type { TelemetryEvent } from '../lib/events.js';
-import { createKafka } from '../lib/kafka/client.js';
+import type { AssetContext, TelemetryEvent } from '../lib/events.js';
+import { CachedDefaultPartitioner, createKafka } from '../lib/kafka/client.js';
 import { fromRoot } from '../lib/paths.js';
 import { codecFor, type Codec } from '../lib/serde/codecs.js';
 import { SchemaRegistryClient } from '../lib/serde/registry.js';
@@ -23,9 +23,11 @@ import { loadTopicCatalog, topicSpec, type TopicCatalog } from '../lib/topics/ca
 import { ChainTracker, chainNodes, type NodeProgress, PIPELINE_STAGES } from './chain.js';
 import { type BenchEvent, cloneAssets, cloneEvents, clonesFor, encodeEvent, type EncodedEvent, loadSample } from './generate.js';
 import { LatencyHistogram } from './histogram.js';
+import { PROFILE_DIR_ENV } from './profiles.js';
 import { benchModel, type ModelBenchResult } from './model.js';
 import { assertAlive, type BenchProcess, cpuSecondsOf, HopProcess, stackPid, waitGroupsStable } from './processes.js';
 import { RssSampler } from './rss.js';
+import { measureStageCosts, type StageCost } from './stageCost.js';
 
 export interface BenchOptions {
   /** Events replayed through each chain for the throughput figures. */
@@ -36,11 +38,17 @@ export interface BenchOptions {
   rate: number;
   durationS: number;
   modelSecondsEach: number;
-  phases: { model: boolean; passthrough: boolean; pipeline: boolean; latency: boolean };
+  phases: { model: boolean; cost: boolean; passthrough: boolean; pipeline: boolean; latency: boolean };
+  /** Events of the in-process stage cost measurement (bench/stageCost.ts). */
+  costEvents: number;
   /** Partitions of every benchmark topic (default: the catalog's). */
   partitions?: number;
-  /** NODE_OPTIONS for every stage process (e.g. --max-old-space-size=160, --cpu-prof). */
+  /** NODE_OPTIONS for every stage process (e.g. --max-old-space-size=160). */
   nodeOptions?: string;
+  /** Extra environment for every stage process (runtime settings such as SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION). */
+  stageEnv: Record<string, string>;
+  /** Write a V8 CPU profile of every stage process here (bench/cpuprof.ts). */
+  cpuProfDir?: string;
   /** Messages per producer.send of the benchmark's own producer. */
   produceChunk: number;
   keep: boolean;
@@ -71,6 +79,8 @@ export interface ChainResult {
   kafkaEps: number;
   stages: StageFigures[];
   cpu: Record<string, number>;
+  /** CPU µs per event: the chain's own processes, and everything (with the broker, PostgreSQL and the benchmark's producer). */
+  cpuUsPerEvent: { stages: number; all: number };
 }
 
 export interface LatencyResult {
@@ -92,11 +102,13 @@ export interface LatencyResult {
 export interface BenchResult {
   machine: Record<string, unknown>;
   model?: ModelBenchResult & { stageRowsPerRun?: number; stageRunMs?: number; stageRuns?: number };
+  stageCosts?: StageCost[];
   passthrough?: ChainResult;
   pipeline?: ChainResult & { alerts: number; dlq: number };
   latency?: LatencyResult;
   peakRssMb: Record<string, number>;
   nodeOptions: string;
+  stageEnv: Record<string, string>;
   partitions: number;
 }
 
@@ -114,7 +126,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const registryDir = setting('SOCFLOW_MODEL_REGISTRY') ?? fromRoot('models/registry');
   const sample = await loadSample(opts.sample);
   const runId = Date.now().toString(36);
-  const result: BenchResult = { machine, peakRssMb: {}, nodeOptions: opts.nodeOptions ?? '', partitions: 0 };
+  const result: BenchResult = { machine, peakRssMb: {}, nodeOptions: opts.nodeOptions ?? '', stageEnv: opts.stageEnv, partitions: 0 };
   const sampler = new RssSampler((c) => {
     const i = c.cmdline.indexOf('run');
     if (i >= 0 && c.cmdline[i + 1] && c.cmdline.some((a) => a.endsWith('socflow.js'))) return `pipeline:${c.cmdline[i + 1]}`;
@@ -149,7 +161,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       }
     }
 
-    if (opts.phases.pipeline || opts.phases.latency) {
+    if (opts.phases.pipeline || opts.phases.latency || opts.phases.cost) {
       const prefix = `bench-${runId}.`;
       const dbName = `socflow_bench_${runId}`;
       say(`==> pipeline: topics ${prefix}*, database ${dbName}`);
@@ -160,6 +172,15 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         await prepareDatabase(db, opts, sample.length);
         const catalog = await isolatedTopics(admin, prefix, opts.partitions, topicsToDelete);
         result.partitions = topicSpec(catalog, 'rbp.metrics').partitions;
+        if (opts.phases.cost) {
+          say(`==> stage cost: normalize → correlate → onnx-score in this process on ${opts.costEvents} events (decode, transform, encode; no Kafka)`);
+          const codec = await metricsCodec(catalog);
+          const assetsFile = fromRoot('samples/demo/assets.json');
+          const assets = new Map(cloneAssets(assetsFile, TAGS.cost, clonesFor(opts.costEvents, sample.length)).map((a) => [a.asset_id, { criticality: a.criticality as AssetContext['criticality'], owner: a.owner }]));
+          const events = encodeAll(cloneEvents(sample, opts.costEvents, TAGS.cost), codec, Date.now() - 70_000);
+          result.stageCosts = await measureStageCosts({ catalog, events, assets, registryDir, modelName: setting('SOCFLOW_MODEL_NAME') ?? 'nslkdd-binary', batchSize: 1000 });
+        }
+        if (!opts.phases.pipeline && !opts.phases.latency) return result;
         const modelPort = await freePort();
         const procs = PIPELINE_STAGES.map((s) =>
           new StageProcess(
@@ -213,7 +234,8 @@ interface PhaseContext {
 }
 
 function nodeEnv(opts: BenchOptions): Record<string, string> {
-  return opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {};
+  const flags = [opts.nodeOptions, opts.cpuProfDir ? `--import=${fromRoot('dist/bench/cpuprof.js')}` : undefined].filter(Boolean).join(' ');
+  return { ...opts.stageEnv, ...(flags ? { NODE_OPTIONS: flags } : {}), ...(opts.cpuProfDir ? { [PROFILE_DIR_ENV]: opts.cpuProfDir } : {}) };
 }
 
 async function isolatedTopics(admin: Admin, prefix: string, partitions: number | undefined, created: string[]): Promise<TopicCatalog> {
@@ -225,7 +247,7 @@ async function isolatedTopics(admin: Admin, prefix: string, partitions: number |
 }
 
 /** Tags of the three entity sets: warm-up, throughput, latency (see generate.ts). */
-const TAGS = { warmup: 'w', throughput: 't', latency: 'l' } as const;
+const TAGS = { warmup: 'w', throughput: 't', latency: 'l', cost: 'k' } as const;
 
 async function prepareDatabase(db: pg.Pool, opts: BenchOptions, sampleSize: number): Promise<void> {
   const client = await db.connect();
@@ -254,7 +276,7 @@ async function metricsCodec(catalog: TopicCatalog): Promise<Codec<TelemetryEvent
 }
 
 function benchProducer(kafka: kafkajs.Kafka): Producer {
-  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
+  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: CachedDefaultPartitioner });
 }
 
 /** Encodes a phase's events with event time = base + offset (all in the recent past, as live traffic). */
@@ -315,11 +337,17 @@ async function measureChain(label: string, p: PhaseContext & { sampler: RssSampl
       kafkaEps: Math.round(events.length / ((kafkaDoneAt - r.startedAt) / 1000)),
       stages,
       cpu,
+      cpuUsPerEvent: {
+        stages: Math.round((sumWhere(cpu, (k) => k.startsWith(`${label}:`)) / events.length) * 1e6),
+        all: Math.round((sumWhere(cpu, () => true) / events.length) * 1e6),
+      },
     };
   } finally {
     await producer.disconnect();
   }
 }
+
+const sumWhere = (m: Record<string, number>, keep: (k: string) => boolean): number => Object.entries(m).reduce((a, [k, v]) => (keep(k) ? a + v : a), 0);
 
 function cpuSnapshot(sampler: RssSampler): Record<string, number> {
   sampler.sample();
@@ -373,7 +401,7 @@ async function replayChain(
   await Promise.all([
     producing,
     tracker.waitDone({
-      everyMs: 200,
+      everyMs: 100,
       timeoutMs,
       onPoll: (prog) => {
         assertAlive(p.procs);
@@ -431,7 +459,7 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
     }
     const producedAt = Date.now();
     tracker.markProducerDone();
-    await tracker.waitDone({ everyMs: 200, timeoutMs: 300_000, onPoll: (prog) => { assertAlive(procs); opts.progress(`  [latency] draining  ${prog.map((s) => `${s.name} ${s.consumed}${s.doneAt ? '✓' : ''}`).join('  ')}`); } });
+    await tracker.waitDone({ everyMs: 100, timeoutMs: 300_000, onPoll: (prog) => { assertAlive(procs); opts.progress(`  [latency] draining  ${prog.map((s) => `${s.name} ${s.consumed}${s.doneAt ? '✓' : ''}`).join('  ')}`); } });
     opts.progress('');
     const { rows } = await db.query<{ ms: number; detector: string }>(
       "SELECT (extract(epoch FROM created_at - event_time) * 1000)::float8 ms, split_part(detector, ':', 1) detector FROM alerts WHERE agent_id ~ '-lc[0-9]+$'",

@@ -36,3 +36,23 @@ export function createKafka(clientId: string, overrides: Partial<KafkaConfig> = 
     ...overrides,
   });
 }
+
+/**
+ * kafkajs's DefaultPartitioner (Java-compatible murmur2 of the key) with each key's partition remembered per
+ * topic and partition count: the default hashes a fresh Buffer of the key and filters the partition metadata
+ * for every message. Same partition for every message as DefaultPartitioner.
+ */
+export const CachedDefaultPartitioner: kafkajs.ICustomPartitioner = () => {
+  const inner = kafkajs.Partitioners.DefaultPartitioner();
+  const byTopic = new Map<string, { partitions: number; keys: Map<string, number> }>();
+  return (args) => {
+    const { topic, partitionMetadata, message } = args;
+    if (message.partition !== undefined && message.partition !== null) return message.partition;
+    if (typeof message.key !== 'string') return inner(args);
+    let cache = byTopic.get(topic);
+    if (!cache || cache.partitions !== partitionMetadata.length || cache.keys.size >= 100_000) byTopic.set(topic, (cache = { partitions: partitionMetadata.length, keys: new Map() }));
+    let partition = cache.keys.get(message.key);
+    if (partition === undefined) cache.keys.set(message.key, (partition = inner(args)));
+    return partition;
+  };
+};

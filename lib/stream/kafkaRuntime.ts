@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import kafkajs, { type Batch, type Consumer, type Producer } from 'kafkajs';
+import type { Batch, Consumer, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { topicPrefix } from '../config.js';
-import { createKafka } from '../kafka/client.js';
+import { intSetting, topicPrefix } from '../config.js';
+import { CachedDefaultPartitioner, createKafka } from '../kafka/client.js';
 import { createLogger } from '../log.js';
 import { serveMetrics, stageMetrics } from '../metrics.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
@@ -46,9 +46,10 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
     idempotent: true,
     maxInFlightRequests: 1,
     transactionTimeout: 30_000,
-    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+    createPartitioner: CachedDefaultPartitioner,
   });
-  const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3000, maxWaitTimeInMs: 100, maxBytesPerPartition: 1_048_576 });
+  const tuning = runtimeTuning();
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3000, maxWaitTimeInMs: tuning.maxWaitTimeInMs, minBytes: tuning.minBytes, maxBytesPerPartition: tuning.maxBytesPerPartition });
   const admin = kafka.admin();
   await Promise.all([producer.connect(), consumer.connect(), admin.connect()]);
   const inputTopics = stage.inputs.map((t) => topicSpec(catalog, t).name);
@@ -142,6 +143,20 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
       await admin.disconnect();
       metricsServer?.close();
     },
+  };
+}
+
+/**
+ * Fetch and produce settings, overridable by environment for tuning (docs/BENCHMARKS.md has the measurements
+ * behind the defaults): SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION (bytes fetched per partition, so the largest
+ * batch), SOCFLOW_KAFKA_MIN_BYTES / SOCFLOW_KAFKA_MAX_WAIT_MS (fetch long-poll: answer once this much is
+ * there or this long has passed).
+ */
+export function runtimeTuning() {
+  return {
+    maxBytesPerPartition: intSetting('SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION', 2 * 1_048_576, 1024, 64 * 1_048_576),
+    minBytes: intSetting('SOCFLOW_KAFKA_MIN_BYTES', 1, 1, 64 * 1_048_576),
+    maxWaitTimeInMs: intSetting('SOCFLOW_KAFKA_MAX_WAIT_MS', 100, 0, 10_000),
   };
 }
 

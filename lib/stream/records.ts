@@ -43,26 +43,25 @@ export function deadLetterValue(stage: string, dl: DeadLetter): DeadLetterRecord
   };
 }
 
-/** Decodes a kafkajs batch; records that do not decode become dead letters with the decoder's reason. */
+/**
+ * Decodes a kafkajs batch; records that do not decode become dead letters with the decoder's reason. Every
+ * decode is started at once and awaited together (one await per batch, not per record); records and dead
+ * letters keep the batch's order, and a decoder that throws (registry outage) still fails the whole batch.
+ */
 export async function decodeBatch<T>(batch: Batch, decode: Decoder<T>): Promise<{ records: InputRecord<T>[]; failures: DeadLetter[] }> {
+  const { topic, partition, messages } = batch;
   const records: InputRecord<T>[] = [];
   const failures: DeadLetter[] = [];
-  for (const m of batch.messages) {
-    const base = {
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: BigInt(m.offset),
-      key: m.key === null ? null : m.key.toString(),
-      timestamp: Number(m.timestamp),
-      raw: m.value,
-    };
-    if (m.value === null) {
-      failures.push({ record: { ...base, value: null }, reason: 'empty', error: 'record has no value (tombstone)' });
-      continue;
-    }
-    const decoded = await decode(m.value, batch.topic);
-    if (decoded.ok) records.push({ ...base, value: decoded.value });
-    else failures.push({ record: { ...base, value: null }, reason: decoded.reason, error: decoded.error });
+  const decoded = await Promise.all(messages.map((m) => (m.value === null ? null : decode(m.value, topic))));
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    const d = decoded[i];
+    const record: InputRecord<T | null> = { topic, partition, offset: BigInt(m.offset), key: m.key === null ? null : m.key.toString(), timestamp: Number(m.timestamp), raw: m.value, value: null };
+    if (d === null) failures.push({ record, reason: 'empty', error: 'record has no value (tombstone)' });
+    else if (d.ok) {
+      record.value = d.value;
+      records.push(record as InputRecord<T>);
+    } else failures.push({ record, reason: d.reason, error: d.error });
   }
   return { records, failures };
 }
