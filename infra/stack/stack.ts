@@ -26,13 +26,21 @@ export async function stackUp(ctx: StackContext = stackContext(), started: Stack
   // Installs first (downloads are the slow part), then start everything and wait in parallel.
   const toStart = stackComponents.filter((c) => !process.env[c.envVar]);
   for (const c of toStart) await c.prepare(ctx);
-  await Promise.all(
+  const startedNow: StackComponent[] = [];
+  const results = await Promise.allSettled(
     stackComponents.map(async (c) => {
       const given = process.env[c.envVar];
-      env[c.envVar] = given ?? (await startComponent(ctx, c, () => started.push(c)));
+      env[c.envVar] = given ?? (await startComponent(ctx, c, () => startedNow.push(c)));
       if (given) ctx.progress(`  ${c.name}: using ${c.envVar} from the environment`);
     }),
   );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // One part could not start: stop what this call started, so a failed start leaves no process behind.
+    for (const c of startedNow.reverse()) await stopComponent(ctx, c);
+    throw failed.reason;
+  }
+  started.push(...startedNow);
   writeFileSync(stackEnvFile(ctx), `${stackComponents.map((c) => `${c.envVar}=${env[c.envVar]}`).join('\n')}\n`, { mode: 0o600 });
   return env;
 }
