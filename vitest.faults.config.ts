@@ -7,17 +7,17 @@ import { defineConfig } from 'vitest/config';
  * file at a time, and is not part of `vitest.config.ts`.
  *
  * Unless the services come from the environment or SOCFLOW_STACK_DIR is set, it runs on a private local
- * stack (under .stack/faults, ports 3xxxx) so that restarting Kafka or stopping PostgreSQL never hits the
+ * stack (under .stack/faults, ports 26xxx, below the ephemeral range) so that restarting Kafka or stopping PostgreSQL never hits the
  * shared stack other test runs use. SOCFLOW_KEEP_STACK=1 keeps that stack up between runs.
  */
 const servicesGiven = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'DATABASE_URL', 'CLICKHOUSE_URL'].every((v) => process.env[v]);
 if (!servicesGiven && !process.env.SOCFLOW_STACK_DIR) {
   process.env.SOCFLOW_STACK_DIR = fileURLToPath(new URL('./.stack/faults', import.meta.url));
-  process.env.SOCFLOW_KAFKA_PORT ??= '39092';
-  process.env.SOCFLOW_KAFKA_CONTROLLER_PORT ??= '39093';
-  process.env.SOCFLOW_REGISTRY_PORT ??= '38081';
-  process.env.SOCFLOW_POSTGRES_PORT ??= '35432';
-  process.env.SOCFLOW_CLICKHOUSE_PORT ??= '38123';
+  process.env.SOCFLOW_KAFKA_PORT ??= '26092';
+  process.env.SOCFLOW_KAFKA_CONTROLLER_PORT ??= '26093';
+  process.env.SOCFLOW_REGISTRY_PORT ??= '26081';
+  process.env.SOCFLOW_POSTGRES_PORT ??= '26432';
+  process.env.SOCFLOW_CLICKHOUSE_PORT ??= '26123';
 }
 
 export default defineConfig({
