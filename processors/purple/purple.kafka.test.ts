@@ -36,6 +36,21 @@ describe('purple over the real broker', () => {
     const blueCodec = await codecFor<BlueResponse>(registry, topicSpec(catalog, BLUE_RESPONSES));
     const producer = createKafka('purple-test').producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
     await producer.connect();
+    // Kafka orders records within a partition, not across topics: a clock tick on red-scenarios can be read
+    // before alerts produced earlier on rbp.alerts. Before advancing the clock, wait until purple has
+    // consumed (and committed) every alert and response, as an exercise's grace period allows in production.
+    const admin = createKafka('purple-test-admin').admin();
+    await admin.connect();
+    const consumedAll = async (logical: string) => {
+      const topic = topicSpec(catalog, logical).name;
+      for (let i = 0; i < 300; i++) {
+        const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: `${prefix}socflow-purple`, topics: [topic] })]);
+        const at = new Map(committed[0].partitions.map((p) => [p.partition, Number(p.offset)]));
+        if (ends.every((e) => Number(e.high) === 0 || (at.get(e.partition) ?? -1) >= Number(e.high))) return;
+        await sleep(200);
+      }
+      throw new Error(`purple did not consume ${topic}`);
+    };
     const sendRed = (records: RedScenario[]) => producer.send({ topic: topicSpec(catalog, RED_SCENARIOS).name, messages: records.map((r) => ({ key: r.agent_id, value: redCodec.encode(r) })) });
     const sendAlerts = (alerts: Alert[]) => producer.send({ topic: topicSpec(catalog, ALERTS).name, messages: alerts.map((a) => ({ key: a.agent_id, value: alertCodec.encode(a) })) });
     const agents = ['pa-early', 'pa-detect', 'pa-evasive', 'pa-noresp'];
@@ -65,6 +80,8 @@ describe('purple over the real broker', () => {
       alert('al-noresp', 'pa-noresp', t0 - 4000, 'dos'),
     ]);
     await producer.send({ topic: topicSpec(catalog, BLUE_RESPONSES).name, messages: [{ key: 'pa-detect', value: blueCodec.encode({ response_id: 'resp-1', alert_id: 'al-detect', agent_id: 'pa-detect', action: 'acknowledged', actor: 'ann', responded_at: t0 + 1000 }) }] });
+    await consumedAll(ALERTS);
+    await consumedAll(BLUE_RESPONSES);
     await tick(t0);
     const first = await readAll<PurpleGap>(PURPLE_GAPS, { timeoutMs: 60_000, done: (v) => v.length >= 1 });
     expect(first.map((g) => g.scenario_id)).toEqual(['early']);
@@ -87,6 +104,7 @@ describe('purple over the real broker', () => {
     await tick(Date.now());
     all = await readAll<PurpleGap>(PURPLE_GAPS, { idleMs: 3000 });
     await producer.disconnect();
+    await admin.disconnect();
     expect(p3.alive).toBe(true);
 
     expect(all.map((g) => g.scenario_id).sort()).toEqual(['detect', 'early', 'evasive', 'noresp']);
