@@ -120,6 +120,7 @@ export class FaultRun {
     }
     const env = { SOCFLOW_TOPIC_PREFIX: prefix, DATABASE_URL: databaseUrl, SOCFLOW_MODEL_POLL_MS: '0' };
     const stages = PIPELINE.map((stage) => new StageProcess(stage, env).start());
+    await waitUntilRunning(stages, 90_000);
     const repeated = expected.alerts.filter((a, i) => expected.alerts.findIndex((b) => b.alert_id === a.alert_id) !== i);
     if (repeated.length) {
       // Not a fault: the transforms themselves emit these ids twice (the e2e test's uniqueness check fails on it too).
@@ -411,4 +412,26 @@ export function assertBuildFresh(): void {
   };
   for (const dir of ['lib', 'processors']) walk(fromRoot(dir));
   if (stale.length) throw new Error(`dist/ is older than ${stale.slice(0, 5).join(', ')}${stale.length > 5 ? ` and ${stale.length - 5} more` : ''}: the stage processes would run other code than the reference; run npx tsc -p tsconfig.build.json first`);
+}
+
+/**
+ * Waits until every stage has finished starting (`socflow run` prints "running as instance" once its
+ * consumer runs), so a fault hits a running pipeline. A stage that cannot start (e.g. PostgreSQL down
+ * during its migrations) exits: the supervisor's job, not this suite's.
+ */
+async function waitUntilRunning(stages: StageProcess[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  for (;;) {
+    const waiting = stages.filter((s) => !(existsSync(s.logFile) && readFileSync(s.logFile, 'utf8').includes(`socflow run ${s.stage}: running as instance`)));
+    if (!waiting.length) {
+      log(`all stages running after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return;
+    }
+    const dead = waiting.filter((s) => !s.alive);
+    if (dead.length || Date.now() > deadline) {
+      throw new Error(`stages not running: ${waiting.map((s) => `${s.stage} (${s.alive ? 'still starting' : 'exited'}; log ${s.logFile}):\n${tail(s.logFile, 10)}`).join('\n')}`);
+    }
+    await sleep(250);
+  }
 }
