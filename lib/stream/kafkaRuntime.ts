@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Batch, Consumer, Producer } from 'kafkajs';
+import type { Batch, Consumer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { intSetting, topicPrefix } from '../config.js';
 import { CachedDefaultPartitioner, createKafka } from '../kafka/client.js';
@@ -11,6 +11,8 @@ import { SchemaRegistryClient } from '../serde/registry.js';
 import { loadTopicCatalog, topicSpec, type TopicCatalog } from '../topics/catalog.js';
 import { decodeBatch, deadLetterValue, type DeadLetterRecord } from './records.js';
 import { PartitionTask } from './partitionTask.js';
+import { TransactionalProducer } from './transactions.js';
+export { chunksBySize } from './chunks.js';
 import type { Decoder, Stage } from './stage.js';
 
 export interface RuntimeOptions {
@@ -41,13 +43,15 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
   const prefix = topicPrefix();
   const groupId = `${prefix}socflow-${stage.name}`;
   const kafka = createKafka(`socflow-${stage.name}-${opts.instanceId}`);
-  const producer = kafka.producer({
-    transactionalId: `${prefix}socflow-${stage.name}-${opts.instanceId}`,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout: 30_000,
-    createPartitioner: CachedDefaultPartitioner,
-  });
+  const producer = new TransactionalProducer(() =>
+    kafka.producer({
+      transactionalId: `${prefix}socflow-${stage.name}-${opts.instanceId}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 30_000,
+      createPartitioner: CachedDefaultPartitioner,
+    }),
+  );
   const tuning = runtimeTuning();
   const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3000, maxWaitTimeInMs: tuning.maxWaitTimeInMs, minBytes: tuning.minBytes, maxBytesPerPartition: tuning.maxBytesPerPartition });
   const admin = kafka.admin();
@@ -100,7 +104,7 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
     // A Buffer value is already encoded and is produced as is (the benchmark's identity stage re-produces input bytes).
     for (const out of result.outputs) add(out.topic, out.key, Buffer.isBuffer(out.value) ? out.value : codecs.get(out.topic)!.encode(out.value));
     for (const dl of deadLetters) add(stage.deadLetterTopic, dl.key, codecs.get(stage.deadLetterTopic)!.encode(dl.value));
-    await commitTransaction(producer, byTopic, groupId, batch, lastOffset, opts.maxRequestBytes ?? 900_000);
+    await producer.commit(byTopic, { groupId, topic: batch.topic, partition: batch.partition, nextOffset: (BigInt(lastOffset) + 1n).toString() }, opts.maxRequestBytes ?? 900_000);
     resolveOffset(lastOffset);
     const liveIn = batch.messages.length - replayedCount;
     metrics.recordsIn.inc({ topic: batch.topic }, liveIn);
@@ -154,7 +158,7 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
  */
 export function runtimeTuning() {
   return {
-    maxBytesPerPartition: intSetting('SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION', 2 * 1_048_576, 1024, 64 * 1_048_576),
+    maxBytesPerPartition: intSetting('SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION', 1_048_576, 1024, 64 * 1_048_576),
     minBytes: intSetting('SOCFLOW_KAFKA_MIN_BYTES', 1, 1, 64 * 1_048_576),
     maxWaitTimeInMs: intSetting('SOCFLOW_KAFKA_MAX_WAIT_MS', 100, 0, 10_000),
   };
@@ -166,41 +170,6 @@ async function outputCodecs(stage: Stage<any, any>, catalog: TopicCatalog, regis
   return codecs;
 }
 
-/**
- * One transaction: every output and dead letter plus the next input offset. Any failure (including
- * kafkajs #1068, "another operation in progress" on sendOffsets) aborts it whole; the caller re-reads.
- */
-async function commitTransaction(producer: Producer, byTopic: Map<string, { key: string; value: Buffer }[]>, groupId: string, batch: Batch, lastOffset: string, maxRequestBytes: number): Promise<void> {
-  const txn = await producer.transaction();
-  try {
-    for (const [topic, messages] of byTopic) {
-      for (const chunk of chunksBySize(messages, maxRequestBytes)) await txn.send({ topic, messages: chunk });
-    }
-    await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }] }] });
-    await txn.commit();
-  } catch (err) {
-    await txn.abort().catch(() => undefined);
-    throw err;
-  }
-}
 
-/** Splits messages so one produce request stays under the broker's size limit (a re-produced batch can exceed it). */
-export function chunksBySize<M extends { key: string; value: Buffer }>(messages: M[], maxBytes: number): M[][] {
-  const chunks: M[][] = [];
-  let current: M[] = [];
-  let size = 0;
-  for (const m of messages) {
-    const bytes = m.value.length + m.key.length + 64;
-    if (current.length && size + bytes > maxBytes) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(m);
-    size += bytes;
-  }
-  if (current.length) chunks.push(current);
-  return chunks;
-}
 
 export type { Consumer };

@@ -1,13 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import kafkajs, { type Batch, type PartitionAssigner, type Producer } from 'kafkajs';
+import kafkajs, { type Batch, type PartitionAssigner } from 'kafkajs';
 import { topicPrefix } from '../../lib/config.js';
 import { createKafka } from '../../lib/kafka/client.js';
 import { createLogger } from '../../lib/log.js';
 import { serveMetrics, stageMetrics } from '../../lib/metrics.js';
 import { type Codec, codecFor } from '../../lib/serde/codecs.js';
 import { SchemaRegistryClient } from '../../lib/serde/registry.js';
-import { chunksBySize, type RunningStage, type RuntimeOptions } from '../../lib/stream/kafkaRuntime.js';
+import type { RunningStage, RuntimeOptions } from '../../lib/stream/kafkaRuntime.js';
+import { TransactionalProducer } from '../../lib/stream/transactions.js';
 import { decodeBatch, deadLetterValue, type DeadLetterRecord } from '../../lib/stream/records.js';
 import type { Decoder, InputRecord, Stage } from '../../lib/stream/stage.js';
 import { loadTopicCatalog, topicSpec } from '../../lib/topics/catalog.js';
@@ -34,13 +35,15 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
   const prefix = topicPrefix();
   const groupId = `${prefix}socflow-${stage.name}`;
   const kafka = createKafka(`socflow-${stage.name}-${opts.instanceId}`);
-  const producer = kafka.producer({
-    transactionalId: `${prefix}socflow-${stage.name}-${opts.instanceId}`,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout: 30_000,
-    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
-  });
+  const producer = new TransactionalProducer(() =>
+    kafka.producer({
+      transactionalId: `${prefix}socflow-${stage.name}-${opts.instanceId}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 30_000,
+      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+    }),
+  );
   const consumer = kafka.consumer({
     groupId,
     readUncommitted: false,
@@ -179,7 +182,7 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
     };
     for (const out of result.outputs) add(out.topic, out.key, codecs.get(out.topic)!.encode(out.value));
     for (const dl of deadLetters) add(stage.deadLetterTopic, dl.key, codecs.get(stage.deadLetterTopic)!.encode(dl.value));
-    await commitTransaction(producer, byTopic, groupId, topic, partition, lastOffset);
+    await producer.commit(byTopic, { groupId, topic, partition, nextOffset: (BigInt(lastOffset) + 1n).toString() });
     task.liveFrom.set(topic, BigInt(lastOffset) + 1n);
     resolveOffset(lastOffset);
     metrics.recordsIn.inc({ topic }, live.length + liveFailures.length);
@@ -228,19 +231,6 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
   };
 }
 
-async function commitTransaction(producer: Producer, byTopic: Map<string, { key: string; value: Buffer }[]>, groupId: string, topic: string, partition: number, lastOffset: string): Promise<void> {
-  const txn = await producer.transaction();
-  try {
-    for (const [t, messages] of byTopic) {
-      for (const chunk of chunksBySize(messages, 900_000)) await txn.send({ topic: t, messages: chunk });
-    }
-    await txn.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition, offset: (BigInt(lastOffset) + 1n).toString() }] }] });
-    await txn.commit();
-  } catch (err) {
-    await txn.abort().catch(() => undefined);
-    throw err;
-  }
-}
 
 /** Partition p of every subscribed topic to the same member (members sorted by id, p mod member count). */
 export const CoPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
