@@ -44,9 +44,14 @@ describe('purple over the real broker', () => {
     const consumedAll = async (logical: string) => {
       const topic = topicSpec(catalog, logical).name;
       for (let i = 0; i < 300; i++) {
-        const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: `${prefix}socflow-purple`, topics: [topic] })]);
-        const at = new Map(committed[0].partitions.map((p) => [p.partition, Number(p.offset)]));
-        if (ends.every((e) => Number(e.high) === 0 || (at.get(e.partition) ?? -1) >= Number(e.high))) return;
+        // A fresh broker answers "coordinator not available" until the group's coordinator is loaded: ask again.
+        const caughtUp = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: `${prefix}socflow-purple`, topics: [topic] })])
+          .then(([ends, committed]) => {
+            const at = new Map(committed[0].partitions.map((p) => [p.partition, Number(p.offset)]));
+            return ends.every((e) => Number(e.high) === 0 || (at.get(e.partition) ?? -1) >= Number(e.high));
+          })
+          .catch(() => false);
+        if (caughtUp) return;
         await sleep(200);
       }
       throw new Error(`purple did not consume ${topic}`);
