@@ -61,6 +61,7 @@ export function registerBenchCommand(program: Command): void {
         process.stdout.write(`${JSON.stringify(summaryLine(result))}\n`);
       } catch (err) {
         say(`\nsocflow bench failed: ${describeFailure(err)}`);
+        if (process.env.SOCFLOW_BENCH_DEBUG && err instanceof Error) say(err.stack ?? '');
         process.exitCode = 1;
       }
     });

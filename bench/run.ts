@@ -23,6 +23,7 @@ import { loadTopicCatalog, topicSpec, type TopicCatalog } from '../lib/topics/ca
 import { ChainTracker, chainNodes, type NodeProgress, PIPELINE_STAGES } from './chain.js';
 import { type BenchEvent, cloneAssets, cloneEvents, clonesFor, encodeEvent, type EncodedEvent, loadSample } from './generate.js';
 import { LatencyHistogram } from './histogram.js';
+import { type HopLatency, hopLatencies } from './hops.js';
 import { PROFILE_DIR_ENV } from './profiles.js';
 import { benchModel, type ModelBenchResult } from './model.js';
 import { assertAlive, type BenchProcess, cpuSecondsOf, HopProcess, stackPid, waitGroupsStable } from './processes.js';
@@ -97,6 +98,8 @@ export interface LatencyResult {
   negative: number;
   byDetector: Record<string, { n: number; p50: number; p99: number }>;
   drainAfterLastProduceMs: number;
+  /** Record timestamp − event time on each stage's output topic (where the latency accumulates). */
+  hops: HopLatency[];
 }
 
 export interface BenchResult {
@@ -487,6 +490,7 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
       negative: all.negative,
       byDetector: Object.fromEntries([...by].map(([k, h]) => [k, { n: h.count, p50: r1(h.percentile(50)), p99: r1(h.percentile(99)) }])),
       drainAfterLastProduceMs: Math.max(...nodes.map((n) => tracker.doneAt(n.name)!)) - producedAt,
+      hops: await hopLatencies(catalog, /-lc[0-9]+$/),
     };
   } finally {
     await producer.disconnect();

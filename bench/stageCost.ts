@@ -63,11 +63,13 @@ export async function measureStageCosts(opts: { catalog: TopicCatalog; events: E
     });
     const input: Bytes[] = opts.events.map((e) => ({ key: e.key, value: e.value, timestamp: Number(e.timestamp) }));
     const results: StageCost[] = [];
-    const n = await runOne(normalize, 'rbp.metrics', normalizeDecoder(await codec<TelemetryEvent>('rbp.metrics'), 1_048_576), await codec('rbp.normalized'), input, opts.batchSize);
+    const encoders = new Map<string, Codec<unknown>>();
+    for (const stage of [normalize, correlate, score]) for (const t of stage.outputs) encoders.set(t, await codec(t));
+    const n = await runOne(normalize, 'rbp.metrics', normalizeDecoder(await codec<TelemetryEvent>('rbp.metrics'), 1_048_576), encoders, input, opts.batchSize);
     results.push(n.cost);
-    const c = await runOne(correlate, 'rbp.normalized', await avroDecoder<TelemetryEvent>('rbp.normalized', registry), await codec('rbp.correlated'), n.out, opts.batchSize);
+    const c = await runOne(correlate, 'rbp.normalized', await avroDecoder<TelemetryEvent>('rbp.normalized', registry), encoders, n.out, opts.batchSize);
     results.push(c.cost);
-    const s = await runOne(score, 'rbp.correlated', await avroDecoder('rbp.correlated', registry), await codec('rbp.alerts'), c.out, opts.batchSize);
+    const s = await runOne(score, 'rbp.correlated', await avroDecoder('rbp.correlated', registry), encoders, c.out, opts.batchSize);
     results.push(s.cost);
     return results;
   } finally {
@@ -82,7 +84,7 @@ const cpuUs = (): number => {
   return u.user + u.system;
 };
 
-async function runOne<In, State>(stage: Stage<In, State>, topic: string, decode: Decoder<In>, encoder: Codec<any>, input: Bytes[], batchSize: number): Promise<{ cost: StageCost; out: Bytes[] }> {
+async function runOne<In, State>(stage: Stage<In, State>, topic: string, decode: Decoder<In>, encoders: Map<string, Codec<unknown>>, input: Bytes[], batchSize: number): Promise<{ cost: StageCost; out: Bytes[] }> {
   const warm = Math.floor(input.length * 0.2);
   const state = stage.createState(topic, 0);
   const out: Bytes[] = [];
@@ -101,7 +103,11 @@ async function runOne<In, State>(stage: Stage<In, State>, topic: string, decode:
     const result = await stage.process(records, state, { replaying: false, now: Date.now });
     t = cpuUs();
     if (measured) processUs += t - t2;
-    for (const o of result.outputs) out.push({ key: o.key, value: encoder.encode(o.value), timestamp: eventTime(o.value) });
+    // Every output is encoded (as runStage does); only the main output feeds the next stage.
+    for (const o of result.outputs) {
+      const value = encoders.get(o.topic)!.encode(o.value);
+      if (o.topic === stage.outputs[0]) out.push({ key: o.key, value, timestamp: eventTime(o.value) });
+    }
     t2 = cpuUs();
     if (measured) {
       encodeUs += t2 - t;
