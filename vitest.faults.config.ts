@@ -22,9 +22,7 @@ if (!servicesGiven && !process.env.SOCFLOW_STACK_DIR) {
 
 export default defineConfig({
   test: {
-    // The purple kill test joins three topics whose relative order Kafka does not fix: under the parallel
-    // load of the main suite it was flaky (see processors/purple/README.md), so it runs here, alone.
-    include: ['test/faults/**/*.test.ts', 'processors/purple/purple.kafka.test.ts'],
+    include: ['test/faults/**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**', '.cache/**', '.stack/**', '.venv/**'],
     globalSetup: ['test/faults/global-setup.ts'],
     pool: 'forks',

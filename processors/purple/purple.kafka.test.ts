@@ -78,6 +78,7 @@ describe('purple over the real broker', () => {
       scenario('evasive', 'pa-evasive', t0 - 5000, 20_000, 'probe', true),
       scenario('noresp', 'pa-noresp', t0 - 5000, 20_000, 'dos'),
     ]);
+    await consumedAll(RED_SCENARIOS);
     await sendAlerts([
       alert('al-early', 'pa-early', t0 - 28_000, 'dos'),
       alert('al-detect', 'pa-detect', t0 - 3000, 'dos'),
