@@ -1,7 +1,10 @@
 import type { Alert, TelemetryEvent } from '../../lib/events.js';
 import type { DeadLetterValue } from '../../lib/stream/records.js';
+import type { PurpleGap } from '../../processors/purple/model.js';
 import type { QuotaUpdate } from '../../processors/quota-manager/model.js';
 import { chTime } from './client.js';
+
+export type { PurpleGap };
 
 /**
  * Pure record → row functions, one per table (infra/clickhouse/migrations/0001_tables.sql). Rows are
@@ -9,22 +12,6 @@ import { chTime } from './client.js';
  * Each row has an `id` accessor (ROW_ID) used to drop in-batch duplicates before the INSERT.
  */
 
-/** Value of purple-gaps (schemas/avro/purple-gap.avsc). */
-export interface PurpleGap {
-  result_id: string;
-  exercise_id: string;
-  scenario_id: string;
-  techniques: string[];
-  agent_id: string;
-  detected: boolean;
-  time_to_detect_ms: number | null;
-  time_to_respond_ms: number | null;
-  matching_alert_ids: string[];
-  unmatched_alert_ids: string[];
-  gap: string | null;
-  start_time: number;
-  decided_at: number;
-}
 
 const port = (p: unknown): number => (typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 65535 ? p : 0);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);

@@ -189,7 +189,7 @@ describe('clickhouse-telemetry, clickhouse-quota, clickhouse-purple', () => {
   it('purple gaps: the latest decision of a scenario wins; coverage per technique', async () => {
     const sink = createTableSink(client, PURPLE);
     const missed = purpleGap({ result_id: 'ex1/sc1', scenario_id: 'sc1', techniques: ['T1110'], detected: false, time_to_detect_ms: null, gap: 'missed', start_time: h, decided_at: h + 10 * 60_000 });
-    const detectedLater = { ...missed, detected: true, time_to_detect_ms: 30_000, gap: 'late', decided_at: h + 20 * 60_000 };
+    const detectedLater = { ...missed, detected: true, time_to_detect_ms: 30_000, gap: 'late' as const, decided_at: h + 20 * 60_000 };
     const other = purpleGap({ result_id: 'ex1/sc2', scenario_id: 'sc2', techniques: ['T1110', 'T1078'], detected: true, time_to_detect_ms: 10_000, time_to_respond_ms: 60_000, gap: null, start_time: h, decided_at: h + 5 * 60_000 });
     await sink.write(delivered('purple-gaps', [missed, other]));
     await sink.write(delivered('purple-gaps', [detectedLater, other], 2));
