@@ -4,6 +4,7 @@ import { SEVERITIES } from '../../lib/events.js';
 import { ApiError, errorResponses } from '../errors.js';
 import type { BlueResponse } from '../publishers.js';
 import type { ApiDeps } from '../server.js';
+import { MAX_LIMIT, pageQuerystring, queryPage, SqlFilter } from './pagination.js';
 
 export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved', 'false_positive'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
@@ -16,7 +17,6 @@ export const TRANSITIONS: Record<AlertStatus, readonly AlertStatus[]> = {
   false_positive: [],
 };
 
-const MAX_LIMIT = 200;
 /** PostgreSQL text cannot hold NUL; everything else is a plain parameter. */
 export const NO_NUL = '^[^\\u0000]*$';
 const text200 = { type: 'string', minLength: 1, maxLength: 200, pattern: NO_NUL } as const;
@@ -47,11 +47,11 @@ const alertSchema = {
 
 const COLUMNS = `alert_id, agent_id, host, severity, category, title, description, remediation, detector, score, model_version, status,
   evidence_event_ids, first_evidence_time, event_time, metadata, created_at, updated_at,
-  (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us`;
+  (extract(epoch FROM created_at) * 1000000)::bigint::text AS cursor_us`;
 
 interface AlertRow {
   alert_id: string;
-  created_us: string;
+  cursor_us: string;
   first_evidence_time: Date;
   event_time: Date;
   created_at: Date;
@@ -59,25 +59,13 @@ interface AlertRow {
   [column: string]: unknown;
 }
 
-const toJson = ({ created_us: _cursor, ...row }: AlertRow) => ({
+const toJson = ({ cursor_us: _cursor, ...row }: AlertRow) => ({
   ...row,
   first_evidence_time: row.first_evidence_time.toISOString(),
   event_time: row.event_time.toISOString(),
   created_at: row.created_at.toISOString(),
   updated_at: row.updated_at.toISOString(),
 });
-
-/** The opaque page cursor: (created_at in µs, alert_id) of the last row, base64url. */
-export function encodeCursor(createdUs: string, id: string): string {
-  return Buffer.from(`${createdUs}:${id}`, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { createdUs: string; id: string } {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const m = /^(-?\d{1,19}):([^\u0000]{1,200})$/su.exec(text);
-  if (!m) throw new ApiError(400, 'invalid_request', 'invalid cursor (pass next_cursor of the previous page unchanged)', [{ field: 'querystring.cursor', problem: 'not a cursor' }]);
-  return { createdUs: m[1], id: m[2] };
-}
 
 interface AlertQuery {
   status?: AlertStatus;
@@ -112,8 +100,7 @@ export function alertRoutes(app: FastifyInstance, deps: ApiDeps): void {
           host: text200,
           from: { type: 'string', format: 'date-time', maxLength: 40 },
           to: { type: 'string', format: 'date-time', maxLength: 40 },
-          limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 50 },
-          cursor: { type: 'string', minLength: 1, maxLength: 400, pattern: '^[A-Za-z0-9_-]+$' },
+          ...pageQuerystring,
         },
       },
       response: {
@@ -128,32 +115,16 @@ export function alertRoutes(app: FastifyInstance, deps: ApiDeps): void {
     },
     handler: async (request) => {
       const q = request.query;
-      const where: string[] = [];
-      const params: unknown[] = [];
-      const add = (clause: (p: string) => string, value: unknown) => {
-        params.push(value);
-        where.push(clause(`$${params.length}`));
-      };
-      if (q.status) add((p) => `status = ${p}`, q.status);
-      if (q.severity) add((p) => `severity = ${p}`, q.severity);
-      if (q.category) add((p) => `category = ${p}`, q.category);
-      if (q.agent) add((p) => `agent_id = ${p}`, q.agent);
-      if (q.host) add((p) => `host = ${p}`, q.host);
-      if (q.from) add((p) => `created_at >= ${p}::timestamptz`, q.from);
-      if (q.to) add((p) => `created_at < ${p}::timestamptz`, q.to);
-      if (q.cursor) {
-        const c = decodeCursor(q.cursor);
-        params.push(c.createdUs, c.id);
-        where.push(`(created_at, alert_id) < ('epoch'::timestamptz + $${params.length - 1}::bigint * interval '1 microsecond', $${params.length})`);
-      }
-      params.push(q.limit + 1);
-      const { rows } = await deps.pool.query<AlertRow>(
-        `SELECT ${COLUMNS} FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, alert_id DESC LIMIT $${params.length}`,
-        params,
-      );
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return { alerts: page.map(toJson), next_cursor: rows.length > q.limit && last ? encodeCursor(last.created_us, last.alert_id) : null };
+      const filter = new SqlFilter();
+      if (q.status) filter.add((p) => `status = ${p}`, q.status);
+      if (q.severity) filter.add((p) => `severity = ${p}`, q.severity);
+      if (q.category) filter.add((p) => `category = ${p}`, q.category);
+      if (q.agent) filter.add((p) => `agent_id = ${p}`, q.agent);
+      if (q.host) filter.add((p) => `host = ${p}`, q.host);
+      if (q.from) filter.add((p) => `created_at >= ${p}::timestamptz`, q.from);
+      if (q.to) filter.add((p) => `created_at < ${p}::timestamptz`, q.to);
+      const { rows, nextCursor } = await queryPage<AlertRow>(deps.pool, { columns: COLUMNS, table: 'alerts', timeColumn: 'created_at', idColumn: 'alert_id', limit: q.limit, cursor: q.cursor }, filter);
+      return { alerts: rows.map(toJson), next_cursor: nextCursor };
     },
   });
 

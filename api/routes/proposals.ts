@@ -3,9 +3,9 @@ import { ApiError, errorResponses } from '../errors.js';
 import type { Approval } from '../publishers.js';
 import type { ApiDeps } from '../server.js';
 import { NO_NUL } from './alerts.js';
+import { pageQuerystring, queryPage, SqlFilter } from './pagination.js';
 
 const PROPOSAL_STATUSES = ['pending', 'approved', 'rejected'] as const;
-const MAX_LIMIT = 200;
 
 const proposalSchema = {
   type: 'object',
@@ -34,21 +34,14 @@ interface ProposalRow {
   status: (typeof PROPOSAL_STATUSES)[number];
   created_at: Date | null;
   decided_at: Date | null;
-  stored_us: string;
+  cursor_us: string;
   [column: string]: unknown;
 }
 
 const COLUMNS = `proposal_id, agent_id, action, reason, self_suggest_enabled, policy_id, alert_ids, created_at, status, decided_by, decided_at, comment,
-  (extract(epoch FROM stored_at) * 1000000)::bigint::text AS stored_us`;
+  (extract(epoch FROM stored_at) * 1000000)::bigint::text AS cursor_us`;
 
-const toJson = ({ stored_us: _cursor, ...row }: ProposalRow) => ({ ...row, created_at: row.created_at?.toISOString() ?? null, decided_at: row.decided_at?.toISOString() ?? null });
-
-const encodeCursor = (us: string, id: string) => Buffer.from(`${us}:${id}`, 'utf8').toString('base64url');
-function decodeCursor(cursor: string): [string, string] {
-  const m = /^(-?\d{1,19}):([^\u0000]{1,200})$/su.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!m) throw new ApiError(400, 'invalid_request', 'invalid cursor (pass next_cursor of the previous page unchanged)', [{ field: 'querystring.cursor', problem: 'not a cursor' }]);
-  return [m[1], m[2]];
-}
+const toJson = ({ cursor_us: _cursor, ...row }: ProposalRow) => ({ ...row, created_at: row.created_at?.toISOString() ?? null, decided_at: row.decided_at?.toISOString() ?? null });
 
 /**
  * The review board: list proposals, approve or reject a pending one. A decision is published to
@@ -67,8 +60,7 @@ export function proposalRoutes(app: FastifyInstance, deps: ApiDeps): void {
         additionalProperties: false,
         properties: {
           status: { type: 'string', enum: PROPOSAL_STATUSES },
-          limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 50 },
-          cursor: { type: 'string', minLength: 1, maxLength: 400, pattern: '^[A-Za-z0-9_-]+$' },
+          ...pageQuerystring,
         },
       },
       response: {
@@ -83,24 +75,10 @@ export function proposalRoutes(app: FastifyInstance, deps: ApiDeps): void {
     },
     handler: async (request) => {
       const q = request.query;
-      const where: string[] = [];
-      const params: unknown[] = [];
-      if (q.status) {
-        params.push(q.status);
-        where.push(`status = $${params.length}`);
-      }
-      if (q.cursor) {
-        params.push(...decodeCursor(q.cursor));
-        where.push(`(stored_at, proposal_id) < ('epoch'::timestamptz + $${params.length - 1}::bigint * interval '1 microsecond', $${params.length})`);
-      }
-      params.push(q.limit + 1);
-      const { rows } = await deps.pool.query<ProposalRow>(
-        `SELECT ${COLUMNS} FROM proposals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY stored_at DESC, proposal_id DESC LIMIT $${params.length}`,
-        params,
-      );
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return { proposals: page.map(toJson), next_cursor: rows.length > q.limit && last ? encodeCursor(last.stored_us, last.proposal_id) : null };
+      const filter = new SqlFilter();
+      if (q.status) filter.add((p) => `status = ${p}`, q.status);
+      const { rows, nextCursor } = await queryPage<ProposalRow>(deps.pool, { columns: COLUMNS, table: 'proposals', timeColumn: 'stored_at', idColumn: 'proposal_id', limit: q.limit, cursor: q.cursor }, filter);
+      return { proposals: rows.map(toJson), next_cursor: nextCursor };
     },
   });
 
