@@ -3,19 +3,10 @@ import { createKafka } from '../lib/kafka/client.js';
 import { codecFor } from '../lib/serde/codecs.js';
 import { SchemaRegistryClient } from '../lib/serde/registry.js';
 import { loadTopicCatalog, topicSpec } from '../lib/topics/catalog.js';
+import type { BlueResponse } from '../processors/purple/model.js';
 import type { Approval } from '../processors/quota-manager/model.js';
 
-/** Value of blue-responses (schemas/avro/blue-response.avsc). */
-export interface BlueResponse {
-  response_id: string;
-  alert_id: string;
-  agent_id: string;
-  action: string;
-  actor: string;
-  responded_at: number;
-}
-
-export type { Approval };
+export type { Approval, BlueResponse };
 
 /** Publishes one keyed record and resolves once the broker acknowledged it (acks=all, idempotent). */
 export interface RecordPublisher<T> {

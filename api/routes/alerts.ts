@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { SEVERITIES } from '../../lib/events.js';
 import { ApiError, errorResponses } from '../errors.js';
 import type { BlueResponse } from '../publishers.js';
+import { responseId } from '../../processors/purple/model.js';
+import { withTransaction } from '../../lib/db/pool.js';
 import type { ApiDeps } from '../server.js';
 import { MAX_LIMIT, pageQuerystring, queryPage, SqlFilter } from './pagination.js';
 
@@ -190,9 +191,7 @@ export function alertRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const { id } = request.params;
       const { status: to, note } = request.body;
       const actor = request.principal!.sub;
-      const client = await deps.pool.connect();
-      try {
-        await client.query('BEGIN');
+      return withTransaction(deps.pool, async (client) => {
         const current = await client.query<{ status: AlertStatus; agent_id: string }>('SELECT status, agent_id FROM alerts WHERE alert_id = $1 FOR UPDATE', [id]);
         const row = current.rows[0];
         if (!row) throw new ApiError(404, 'not_found', 'no such alert');
@@ -212,23 +211,12 @@ export function alertRoutes(app: FastifyInstance, deps: ApiDeps): void {
           request.log.warn({ err: (err as Error).message }, 'blue-responses publish failed');
           throw new ApiError(503, 'unavailable', 'could not publish the response to Kafka; the status was not changed, retry later');
         }
-        await client.query('COMMIT');
         return {
           alert: toJson(updated.rows[0]),
           audit: { from: row.status, to, actor, at: at.toISOString(), note: note ?? null },
           response_id: response.response_id,
         };
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
   });
-}
-
-/** Deterministic id of an analyst action: the same alert, action and time give the same id. */
-export function responseId(alertId: string, action: string, atMs: number): string {
-  return createHash('sha256').update(`${alertId}\u0000${action}\u0000${atMs}`).digest('hex').slice(0, 32);
 }

@@ -135,28 +135,10 @@ export function telemetryRow(e: TelemetryEvent): TelemetryRow {
   return row;
 }
 
-export interface AlertRow {
-  alert_id: string;
-  agent_id: string;
-  host: string;
-  severity: string;
-  category: string;
-  title: string;
-  description: string;
-  remediation: string;
-  detector: string;
-  score: number | null;
-  model_version: string | null;
-  techniques: string[];
-  evidence_event_ids: string[];
-  first_evidence_time: string;
-  event_time: string;
-  detected_at: string;
-  asset_criticality: string;
-  metadata: Record<string, string>;
-  detection_latency_ms: number;
-  time_to_detect_ms: number;
-}
+/** A record type whose epoch-ms time fields K are ClickHouse DateTime64 text in its row. */
+type WithChTimes<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
+
+export type AlertRow = WithChTimes<Alert, 'first_evidence_time' | 'event_time' | 'detected_at'> & { detection_latency_ms: number; time_to_detect_ms: number };
 
 /** rbp.alerts → alerts row, with detection latency (event_time − first_evidence_time) and time to detect (detected_at − first_evidence_time). */
 export function alertRow(a: Alert): AlertRow {
@@ -184,18 +166,7 @@ export function alertRow(a: Alert): AlertRow {
   };
 }
 
-export interface QuotaUpdateRow {
-  update_id: string;
-  agent_id: string;
-  action: string;
-  reason: string;
-  self_suggest_enabled: boolean;
-  policy_id: string;
-  proposal_id: string | null;
-  approved_by: string | null;
-  alert_ids: string[];
-  created_at: string;
-}
+export type QuotaUpdateRow = WithChTimes<QuotaUpdate, 'created_at'>;
 
 export function quotaUpdateRow(q: QuotaUpdate): QuotaUpdateRow {
   return {
@@ -246,21 +217,7 @@ export function deadLetterRow(d: DeadLetterValue, dlqTopic: string): DeadLetterR
   };
 }
 
-export interface PurpleGapRow {
-  result_id: string;
-  exercise_id: string;
-  scenario_id: string;
-  techniques: string[];
-  agent_id: string;
-  detected: boolean;
-  time_to_detect_ms: number | null;
-  time_to_respond_ms: number | null;
-  matching_alert_ids: string[];
-  unmatched_alert_ids: string[];
-  gap: string | null;
-  start_time: string;
-  decided_at: string;
-}
+export type PurpleGapRow = WithChTimes<PurpleGap, 'start_time' | 'decided_at'>;
 
 export function purpleGapRow(g: PurpleGap): PurpleGapRow {
   return {

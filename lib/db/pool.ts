@@ -20,3 +20,19 @@ export function createPool(max = 5): pg.Pool {
   pool.on('error', (err) => log.warn({ err: err.message }, 'an idle PostgreSQL connection was lost; the pool reconnects on next use'));
   return pool;
 }
+
+/** Runs `work` in one transaction on a pooled connection: COMMIT if it resolves, ROLLBACK (and rethrow) if it throws. */
+export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '../../lib/db/pool.js';
 import type { Alert } from '../../lib/events.js';
 import type { Sink } from '../../lib/stream/sink.js';
 
@@ -19,17 +20,9 @@ export function createAlertStore(pool: pg.Pool): Sink<Alert> {
     deadLetterTopic: 'rbp.alerts.dlq',
     async write(records) {
       const alerts = [...new Map(records.map((r) => [r.value.alert_id, r.value])).values()];
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await withTransaction(pool, async (client) => {
         for (let i = 0; i < alerts.length; i += ROWS_PER_STATEMENT) await insertAlerts(client, alerts.slice(i, i + ROWS_PER_STATEMENT));
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
   };
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '../../lib/db/pool.js';
 import type { Sink } from '../../lib/stream/sink.js';
 import type { Decoder, InputRecord } from '../../lib/stream/stage.js';
 import { type Approval, approvalProblem, isApproval, isProposal, isQuotaUpdate, type Proposal, type QuotaUpdate, quotaRecordProblem } from '../quota-manager/model.js';
@@ -86,9 +87,7 @@ export function createQuotaStore(pool: pg.Pool, opts: QuotaStoreOptions = {}): S
         else proposals.push(v as Proposal);
       }
       if (!updates.length && !proposals.length && !approvals.length) return;
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await withTransaction(pool, async (client) => {
         for (const rows of chunks(firstById(updates, (u) => u.update_id), maxRows)) {
           await client.query(
             `INSERT INTO quota_updates (update_id, agent_id, action, reason, self_suggest_enabled, policy_id, proposal_id, approved_by, alert_ids, created_at)
@@ -115,13 +114,7 @@ export function createQuotaStore(pool: pg.Pool, opts: QuotaStoreOptions = {}): S
             rows.flatMap((a) => [a.proposal_id, a.agent_id, a.action, a.self_suggest_enabled, a.policy_id, a.decision === 'APPROVED' ? 'approved' : 'rejected', a.approver, ts(a.decided_at), a.comment ?? null]),
           );
         }
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
     async close() {
       await pool.end();
