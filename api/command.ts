@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { requireSetting } from '../lib/config.js';
-import { migrate } from '../lib/db/migrate.js';
+import { migrateWhenReady } from '../lib/db/migrate.js';
 import { createPool } from '../lib/db/pool.js';
 import { createTelemetryPublisher, type TelemetryPublisher } from '../lib/kafka/telemetryPublisher.js';
 import { createLogger } from '../lib/log.js';
@@ -30,12 +30,7 @@ export async function startApi(opts: { host: string; port: number }): Promise<Ru
     const { verify, origin } = await configuredVerifier();
     const pool = createPool(10);
     closers.push(() => pool.end());
-    const client = await pool.connect();
-    try {
-      await migrate(client, (line) => log.info(line));
-    } finally {
-      client.release();
-    }
+    await migrateWhenReady(pool, (line) => log.info(line));
     const telemetry: TelemetryPublisher = await createTelemetryPublisher('socflow-api');
     closers.push(() => telemetry.close());
     const approvals: RecordPublisher<Approval> = await createRecordPublisher<Approval>('rbp.approvals', 'socflow-api-approvals');

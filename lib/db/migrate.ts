@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
+import { intSetting } from '../config.js';
 import { fromRoot } from '../paths.js';
 
 const MIGRATIONS = fromRoot('infra/postgres/migrations');
@@ -33,5 +35,31 @@ export async function migrate(client: pg.ClientBase, log: (line: string) => void
     return applied;
   } finally {
     await client.query('SELECT pg_advisory_unlock(727001)');
+  }
+}
+
+/**
+ * Start-up of a process that needs PostgreSQL: waits for the server (retrying the connection with backoff up
+ * to SOCFLOW_DB_STARTUP_TIMEOUT_MS, default 5 minutes, with a line per failed try), then migrates. A stage
+ * started while PostgreSQL restarts or fails over then comes up on its own instead of exiting.
+ */
+export async function migrateWhenReady(pool: pg.Pool, log: (line: string) => void = () => {}, timeoutMs = intSetting('SOCFLOW_DB_STARTUP_TIMEOUT_MS', 300_000, 0, 86_400_000)): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1, waitMs = 250; ; attempt++, waitMs = Math.min(waitMs * 2, 5000)) {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      const reason = (err as Error).message || (err as NodeJS.ErrnoException).code || String(err);
+      if (Date.now() + waitMs > deadline) throw new Error(`PostgreSQL is not reachable after ${attempt} attempts in ${Math.round(timeoutMs / 1000)} s: ${reason}`);
+      log(`PostgreSQL not reachable (attempt ${attempt}: ${reason}); retrying in ${waitMs} ms`);
+      await sleep(waitMs);
+      continue;
+    }
+    try {
+      return await migrate(client, log);
+    } finally {
+      client.release();
+    }
   }
 }

@@ -1,6 +1,7 @@
-import { migrate } from '../../lib/db/migrate.js';
+import { migrateWhenReady } from '../../lib/db/migrate.js';
 import { createPool } from '../../lib/db/pool.js';
 import type { Alert } from '../../lib/events.js';
+import { createLogger } from '../../lib/log.js';
 import { avroDecoder } from '../../lib/stream/decoders.js';
 import { runSink } from '../../lib/stream/sinkRuntime.js';
 import type { ProcessorDefinition } from '../definition.js';
@@ -12,13 +13,9 @@ export const definition: ProcessorDefinition = {
   inputs: ['rbp.alerts'],
   metricsPort: 9104,
   async start({ instanceId, metricsPort }) {
+    const log = createLogger('socflow-alert-store', { stage: 'alert-store', instance: instanceId });
     const pool = createPool(4);
-    const client = await pool.connect();
-    try {
-      await migrate(client);
-    } finally {
-      client.release();
-    }
+    await migrateWhenReady(pool, (line) => log.info(line));
     const running = await runSink(createAlertStore(pool), await avroDecoder<Alert>('rbp.alerts'), { instanceId, metricsPort });
     return { ...running, stop: async () => { await running.stop(); await pool.end(); } };
   },

@@ -1,5 +1,5 @@
 import { createPool } from '../../lib/db/pool.js';
-import { migrate } from '../../lib/db/migrate.js';
+import { migrateWhenReady } from '../../lib/db/migrate.js';
 import { createLogger } from '../../lib/log.js';
 import { avroDecoders } from '../../lib/stream/decoders.js';
 import { runSink } from '../../lib/stream/sinkRuntime.js';
@@ -18,12 +18,7 @@ export const definition: ProcessorDefinition = {
     const log = createLogger('socflow-quota-store', { stage: 'quota-store', instance: opts.instanceId });
     const pool = createPool();
     try {
-      const client = await pool.connect();
-      try {
-        await migrate(client, (line) => log.info(line));
-      } finally {
-        client.release();
-      }
+      await migrateWhenReady(pool, (line) => log.info(line));
       const sink = createQuotaStore(pool, { onInvalid: (r, problem) => log.warn({ topic: r.topic, partition: r.partition, offset: String(r.offset), problem }, 'skipped an invalid quota record') });
       const decode = validatingDecoder(await avroDecoders<unknown>(INPUTS));
       return await runSink(sink, decode, { instanceId: opts.instanceId, metricsPort: opts.metricsPort ?? definition.metricsPort });
