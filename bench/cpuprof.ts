@@ -9,6 +9,27 @@ import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { PROFILE_DIR_ENV } from './profiles.js';
 
+/**
+ * Profiles `work` in this process (the stage-cost phase runs the transforms in the benchmark process, not in
+ * stage processes) and writes DIR/<label>-<pid>.cpuprofile.
+ */
+export async function profiled<T>(dir: string | undefined, label: string, work: () => Promise<T>): Promise<T> {
+  if (!dir) return work();
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) => new Promise<any>((res, rej) => session.post(method, params ?? {}, (err, r) => (err ? rej(err) : res(r))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 500 });
+  await post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await post('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${label}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
 
 const dir = process.env[PROFILE_DIR_ENV];
 if (dir && !process.env.VITEST) {

@@ -27,6 +27,7 @@ import { type HopLatency, hopLatencies } from './hops.js';
 import { PROFILE_DIR_ENV } from './profiles.js';
 import { benchModel, type ModelBenchResult } from './model.js';
 import { assertAlive, type BenchProcess, cpuSecondsOf, HopProcess, stackPid, waitGroupsStable } from './processes.js';
+import { profiled } from './cpuprof.js';
 import { RssSampler } from './rss.js';
 import { measureStageCosts, type StageCost } from './stageCost.js';
 
@@ -181,7 +182,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
           const assetsFile = fromRoot('samples/demo/assets.json');
           const assets = new Map(cloneAssets(assetsFile, TAGS.cost, clonesFor(opts.costEvents, sample.length)).map((a) => [a.asset_id, { criticality: a.criticality as AssetContext['criticality'], owner: a.owner }]));
           const events = encodeAll(cloneEvents(sample, opts.costEvents, TAGS.cost), codec, Date.now() - 70_000);
-          result.stageCosts = await measureStageCosts({ catalog, events, assets, registryDir, modelName: setting('SOCFLOW_MODEL_NAME') ?? 'nslkdd-binary', batchSize: 1000 });
+          result.stageCosts = await profiled(opts.cpuProfDir, 'cost', () => measureStageCosts({ catalog, events, assets, registryDir, modelName: setting('SOCFLOW_MODEL_NAME') ?? 'nslkdd-binary', batchSize: 1000 }));
         }
         if (!opts.phases.pipeline && !opts.phases.latency) return result;
         const modelPort = await freePort();

@@ -6,17 +6,41 @@ import { CONNECTION_TRAFFIC_ATTRIBUTES, type EventType, PAYLOAD_FIELD, type Tele
  */
 export type WireTelemetryEvent = Omit<TelemetryEvent, 'payload'> & { [K in (typeof PAYLOAD_FIELD)[EventType]]: unknown };
 
+// Both mappings name every field instead of rest-destructuring and spreading: that generic copy was 15 % of
+// the normalize → correlate → onnx-score CPU profile (three mappings per event). Field order is the schema's.
 export function telemetryToWire(event: TelemetryEvent): WireTelemetryEvent {
-  const { payload, ...envelope } = event;
-  const wire = { ...envelope, metric: null, auth: null, connection: null, finding: null, compliance: null } as WireTelemetryEvent;
-  (wire as Record<string, unknown>)[PAYLOAD_FIELD[event.type]] = payload;
-  return wire;
+  const { type, payload } = event;
+  return {
+    event_id: event.event_id,
+    agent_id: event.agent_id,
+    host: event.host,
+    source: event.source,
+    event_time: event.event_time,
+    type,
+    metric: type === 'METRIC' ? payload : null,
+    auth: type === 'AUTH' ? payload : null,
+    connection: type === 'CONNECTION' ? payload : null,
+    finding: type === 'FINDING' ? payload : null,
+    compliance: type === 'COMPLIANCE' ? payload : null,
+    metadata: event.metadata,
+    asset: event.asset,
+    ingest_time: event.ingest_time,
+  };
 }
 
 export function telemetryFromWire(wire: WireTelemetryEvent): TelemetryEvent {
-  const { metric, auth, connection, finding, compliance, ...envelope } = wire;
-  const payloads = { metric, auth, connection, finding, compliance } as Record<string, unknown>;
-  return { ...envelope, payload: payloads[PAYLOAD_FIELD[wire.type]] } as TelemetryEvent;
+  return {
+    event_id: wire.event_id,
+    agent_id: wire.agent_id,
+    host: wire.host,
+    source: wire.source,
+    event_time: wire.event_time,
+    type: wire.type,
+    metadata: wire.metadata,
+    asset: wire.asset,
+    ingest_time: wire.ingest_time,
+    payload: wire[PAYLOAD_FIELD[wire.type]],
+  } as TelemetryEvent;
 }
 
 // Built once: a fresh Object.fromEntries per connection was half of normalize's transform time and left a
@@ -28,9 +52,10 @@ export function withPayloadDefaults(type: unknown, payload: unknown): unknown {
   if (typeof payload !== 'object' || payload === null) return payload;
   const p = payload as Record<string, unknown>;
   if (type === 'CONNECTION') {
-    // Avro input always carries all 19 traffic attributes: then a plain copy keeps the payload's fast shape.
+    // Avro input always carries all 19 traffic attributes: nothing to fill, and no copy (as for METRIC and
+    // AUTH, the payload is returned as is; canonicalize copies it once anyway).
     for (const a of CONNECTION_TRAFFIC_ATTRIBUTES) if (!(a in p)) return { ...TRAFFIC_NULLS, ...p };
-    return { ...p };
+    return p;
   }
   if (type === 'FINDING') {
     return { description: null, location: null, line: null, package: null, installed_version: null, fixed_version: null, url: null, cve: [], cwe: [], ...p };
