@@ -1,7 +1,7 @@
 import { intSetting } from '../../lib/config.js';
 import { avroDecoders } from '../../lib/stream/decoders.js';
 import type { ProcessorDefinition } from '../definition.js';
-import { runCoPartitionedStage } from './coPartitioned.js';
+import { runCoPartitionedStage } from '../../lib/stream/coPartitionedRuntime.js';
 import { ALERTS, BLUE_RESPONSES, RED_SCENARIOS } from './model.js';
 import { createPurpleStage, DEFAULT_PURPLE_CONFIG, type PurpleInput } from './stage.js';
 

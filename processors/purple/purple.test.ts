@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../lib/events.js';
-import { CoPartitionedDriver } from './coPartitionedDriver.js';
+import { CoPartitionedDriver } from '../../lib/stream/coPartitionedDriver.js';
 import { ALERTS, BLUE_RESPONSES, clockTick, PURPLE_GAPS, type PurpleGap, RED_SCENARIOS, type RedScenario, resultId } from './model.js';
 import { createPurpleStage, type PurpleInput, type PurpleState } from './stage.js';
 

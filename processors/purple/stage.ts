@@ -18,7 +18,7 @@ import {
  * purple: red-scenarios + rbp.alerts + blue-responses → purple-gaps, one result per scenario run.
  *
  * All three inputs are keyed by agent_id, so partition p of each holds the same entities; the stage keeps ONE
- * state per partition number across its inputs and must run on a co-partitioned runtime (coPartitioned.ts:
+ * state per partition number across its inputs and must run on a co-partitioned runtime (lib/stream/coPartitionedRuntime.ts:
  * partition p of every input on one copy, all of them rebuilt together before any goes live).
  *
  * Semantics (all times are event times; nothing reads the wall clock):

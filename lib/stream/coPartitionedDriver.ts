@@ -1,8 +1,8 @@
-import { partitionFor } from '../../lib/stream/memoryDriver.js';
-import type { DeadLetter, InputRecord, OutputRecord, Stage } from '../../lib/stream/stage.js';
+import { partitionFor } from './memoryDriver.js';
+import type { DeadLetter, InputRecord, OutputRecord, Stage } from './stage.js';
 
 /**
- * The in-memory twin of coPartitioned.ts (as lib/stream/memoryDriver.ts is of kafkaRuntime.ts), for a stage
+ * The in-memory twin of coPartitionedRuntime.ts (as memoryDriver.ts is of kafkaRuntime.ts), for a stage
  * that joins co-partitioned inputs: ONE state per partition number across every input topic. On (re)assignment
  * a partition re-reads every input from `now - rebuildLookbackMs` up to its committed offset (replaying), and
  * goes live only once all of them are rebuilt. Each batch commits its outputs and its offset together (one

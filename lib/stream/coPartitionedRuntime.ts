@@ -1,20 +1,21 @@
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Batch, type PartitionAssigner } from 'kafkajs';
-import { topicPrefix } from '../../lib/config.js';
-import { createKafka } from '../../lib/kafka/client.js';
-import { createLogger } from '../../lib/log.js';
-import { serveMetrics, stageMetrics } from '../../lib/metrics.js';
-import { type Codec, codecFor } from '../../lib/serde/codecs.js';
-import { SchemaRegistryClient } from '../../lib/serde/registry.js';
-import type { RunningStage, RuntimeOptions } from '../../lib/stream/kafkaRuntime.js';
-import { TransactionalProducer } from '../../lib/stream/transactions.js';
-import { decodeBatch, deadLetterValue, type DeadLetterRecord } from '../../lib/stream/records.js';
-import type { Decoder, InputRecord, Stage } from '../../lib/stream/stage.js';
-import { loadTopicCatalog, topicSpec } from '../../lib/topics/catalog.js';
+import { topicPrefix } from '../config.js';
+import { createKafka } from '../kafka/client.js';
+import { createLogger } from '../log.js';
+import { serveMetrics, stageMetrics } from '../metrics.js';
+import { type Codec, codecFor } from '../serde/codecs.js';
+import { SchemaRegistryClient } from '../serde/registry.js';
+import type { RunningStage, RuntimeOptions } from './kafkaRuntime.js';
+import { TransactionalProducer } from './transactions.js';
+import { encodeBatchOutput, recordCommittedBatch } from './batchOutput.js';
+import { decodeBatch, deadLetterValue, type DeadLetterRecord } from './records.js';
+import type { Decoder, InputRecord, Stage } from './stage.js';
+import { loadTopicCatalog, topicSpec } from '../topics/catalog.js';
 
 /**
- * Runs a stage that JOINS co-partitioned inputs (lib/stream/kafkaRuntime.ts keeps one state per input
+ * Runs a stage that JOINS co-partitioned inputs (kafkaRuntime.ts keeps one state per input
  * topic-partition and rebuilds each only when it gets new records, which cannot serve a join):
  *  - assignment: partition p of every input goes to the same copy (CoPartitionedAssigner);
  *  - state: one per partition number, shared by the inputs (`stage.createState('*', p)`);
@@ -174,24 +175,11 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
     }
     const result = await stage.process(live as InputRecord<In>[], task.state, { replaying: false, now: Date.now });
     const deadLetters: DeadLetterRecord[] = [...liveFailures, ...result.deadLetters].map((d) => deadLetterValue(stage.name, d));
-    const byTopic = new Map<string, { key: string; value: Buffer }[]>();
-    const add = (logical: string, key: string, value: Buffer) => {
-      const name = topicSpec(catalog, logical).name;
-      if (!byTopic.has(name)) byTopic.set(name, []);
-      byTopic.get(name)!.push({ key, value });
-    };
-    for (const out of result.outputs) add(out.topic, out.key, codecs.get(out.topic)!.encode(out.value));
-    for (const dl of deadLetters) add(stage.deadLetterTopic, dl.key, codecs.get(stage.deadLetterTopic)!.encode(dl.value));
+    const byTopic = encodeBatchOutput(result, deadLetters, stage.deadLetterTopic, catalog, codecs);
     await producer.commit(byTopic, { groupId, topic, partition, nextOffset: (BigInt(lastOffset) + 1n).toString() });
     task.liveFrom.set(topic, BigInt(lastOffset) + 1n);
     resolveOffset(lastOffset);
-    metrics.recordsIn.inc({ topic }, live.length + liveFailures.length);
-    for (const [t, msgs] of byTopic) metrics.recordsOut.inc({ topic: t }, msgs.length);
-    for (const dl of deadLetters) metrics.deadLetters.inc({ reason: dl.value.reason });
-    for (const [reason, n] of Object.entries(result.dropped ?? {})) metrics.dropped.inc({ reason }, n);
-    metrics.batchSize.observe(live.length);
-    metrics.latency.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    metrics.lag.set({ topic, partition: String(partition) }, Number(batch.offsetLag()));
+    recordCommittedBatch(metrics, { topic, partition, liveIn: live.length + liveFailures.length, byTopic, deadLetters, dropped: result.dropped, startedNs: started, offsetLag: batch.offsetLag() });
     await heartbeat();
   };
 
