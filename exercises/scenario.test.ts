@@ -35,7 +35,8 @@ describe('scenario library', () => {
   it('ships at least 10 scenarios covering the four NSL-KDD categories, brute force + success, a runaway AI agent, a critical finding and 2 evasive ones', () => {
     expect(scenarios.length).toBeGreaterThanOrEqual(10);
     const nslCategories = new Set(scenarios.flatMap((s) => s.telemetry.filter((t) => t.kind === 'nslkdd').map((t) => NSLKDD_CATEGORY[(t as { attack: string }).attack])));
-    expect([...nslCategories].sort()).toEqual(['dos', 'probe', 'r2l', 'u2r']);
+    // 'normal': the evasive connect scan blends in with the dataset's normal sessions.
+    expect([...nslCategories].sort()).toEqual(['dos', 'normal', 'probe', 'r2l', 'u2r']);
     expect(scenarios.some((s) => s.telemetry.some((t) => t.kind === 'auth_burst' && t.then_success) && !s.evasive)).toBe(true);
     expect(scenarios.some((s) => s.telemetry.some((t) => t.kind === 'metric_spike') && s.expect.category === 'resource_abuse')).toBe(true);
     expect(scenarios.some((s) => s.telemetry.some((t) => t.kind === 'finding' && t.severity === 'critical'))).toBe(true);
@@ -105,11 +106,16 @@ describe('red telemetry', () => {
     expect(buildScenarioRun(s, 'ex-2', start).events[0].event_id).not.toBe(a.events[0].event_id);
   });
 
-  it('low-and-slow leaves traffic features to correlate and spreads probes ~20 s apart', () => {
-    const run = buildScenarioRun(byId.get('evasive-low-and-slow-portsweep')!, 'ex', start);
+  it('the low-and-slow connect scan replays normal sessions with their own traffic context, ~20 s apart', () => {
+    const run = buildScenarioRun(byId.get('evasive-low-and-slow-connect-scan')!, 'ex', start);
     expect(run.events).toHaveLength(18);
-    const conn = run.events[0].payload as NetworkConnection;
-    for (const a of CONNECTION_TRAFFIC_ATTRIBUTES) expect(conn[a]).toBeNull();
+    const normal = nslKddRows().get('normal')!;
+    run.events.forEach((e, i) => {
+      const conn = e.payload as NetworkConnection;
+      for (const a of CONNECTION_TRAFFIC_ATTRIBUTES) expect(conn[a]).toBe(normal[i][a]);
+      expect(conn.src_ip).toBe('203.0.113.99');
+    });
+    expect(new Set(run.events.map((e) => (e.payload as NetworkConnection).dst_port)).size).toBeGreaterThan(3);
     const gaps = run.events.slice(1).map((e, i) => e.event_time - run.events[i].event_time);
     expect(Math.min(...gaps)).toBeGreaterThan(10_000);
   });
