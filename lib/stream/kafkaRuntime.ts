@@ -9,6 +9,7 @@ import { serveMetrics, stageMetrics } from '../metrics.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
 import { SchemaRegistryClient } from '../serde/registry.js';
 import { loadTopicCatalog, topicSpec, type TopicCatalog } from '../topics/catalog.js';
+import { encodeBatchOutput, recordCommittedBatch } from './batchOutput.js';
 import { decodeBatch, deadLetterValue, type DeadLetterRecord } from './records.js';
 import { PartitionTask } from './partitionTask.js';
 import { TransactionalProducer } from './transactions.js';
@@ -16,7 +17,7 @@ export { chunksBySize } from './chunks.js';
 import type { Decoder, Stage } from './stage.js';
 
 export interface RuntimeOptions {
-  /** Stable per running copy: the transactional id, so a restarted copy fences its dead predecessor at once. */
+  /** Names the running copy (client id, logs); transactional ids are per input partition, not per copy. */
   instanceId: string;
   metricsPort?: number;
   /** Upper bound on the bytes of one produce request (the broker's default limit is 1 MB). */
@@ -33,6 +34,8 @@ export interface RunningStage {
 /**
  * Runs a stage in its consumer group with exactly-once delivery: per batch, one Kafka transaction carries
  * the outputs, the dead letters and the input offsets (sendOffsets); consumers read committed data only.
+ * Each input partition has its own transactional producer, so the partitions of a fetch are processed and
+ * committed concurrently (five sequential broker round trips per transaction dominated per-hop latency).
  */
 export async function runStage<In, State>(stage: Stage<In, State>, decode: Decoder<In>, opts: RuntimeOptions): Promise<RunningStage> {
   const log = createLogger(`socflow-${stage.name}`, { stage: stage.name, instance: opts.instanceId });
@@ -43,24 +46,40 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
   const prefix = topicPrefix();
   const groupId = `${prefix}socflow-${stage.name}`;
   const kafka = createKafka(`socflow-${stage.name}-${opts.instanceId}`);
-  const producer = new TransactionalProducer(() =>
-    kafka.producer({
-      transactionalId: `${prefix}socflow-${stage.name}-${opts.instanceId}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 30_000,
-      createPartitioner: CachedDefaultPartitioner,
-    }),
-  );
+  const logicalOf = new Map(stage.inputs.map((t) => [topicSpec(catalog, t).name, t]));
+  // Kafka Streams' EOS v1: the transactional id is the input partition's, so its next owner (a restarted
+  // copy or another one) fences the previous owner and aborts what it left open.
+  const producers = new Map<string, TransactionalProducer>();
+  const producerFor = (topic: string, partition: number): TransactionalProducer => {
+    const key = `${topic}:${partition}`;
+    let producer = producers.get(key);
+    if (!producer) {
+      const transactionalId = `${prefix}socflow-${stage.name}-${logicalOf.get(topic) ?? topic}-${partition}`;
+      producer = new TransactionalProducer(() =>
+        kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 30_000, createPartitioner: CachedDefaultPartitioner }),
+      );
+      producers.set(key, producer);
+    }
+    return producer;
+  };
   const tuning = runtimeTuning();
   const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3000, maxWaitTimeInMs: tuning.maxWaitTimeInMs, minBytes: tuning.minBytes, maxBytesPerPartition: tuning.maxBytesPerPartition });
   const admin = kafka.admin();
-  await Promise.all([producer.connect(), consumer.connect(), admin.connect()]);
+  await Promise.all([consumer.connect(), admin.connect()]);
   const inputTopics = stage.inputs.map((t) => topicSpec(catalog, t).name);
-  const logicalOf = new Map(stage.inputs.map((t) => [topicSpec(catalog, t).name, t]));
   const tasks = new Map<string, PartitionTask<In, State>>();
-  // A new assignment may hand us partitions another copy processed: forget all state, rebuild on first batch.
-  consumer.on(consumer.events.GROUP_JOIN, () => tasks.clear());
+  // A new assignment may hand us partitions another copy processed: forget all state, rebuild on first
+  // batch, and fence the partition's previous owner before reading its committed offset.
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    tasks.clear();
+    for (const p of producers.values()) p.invalidate();
+  });
+
+  const committedOffset = async (topic: string, partition: number): Promise<bigint | null> => {
+    const [found] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const offset = found?.partitions.find((p) => p.partition === partition)?.offset;
+    return offset !== undefined && Number(offset) >= 0 ? BigInt(offset) : null;
+  };
 
   const offsetAtTime = async (topic: string, partition: number, ts: number): Promise<bigint | null> => {
     const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, Math.max(0, ts));
@@ -70,9 +89,21 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
 
   const processBatch = async (batch: Batch, resolveOffset: (o: string) => void, heartbeat: () => Promise<void>) => {
     const key = `${batch.topic}:${batch.partition}`;
+    const first = batch.messages[0];
+    const producer = producerFor(batch.topic, batch.partition);
+    if (!producer.ready) {
+      // The batch was fetched from the offset committed before the fence; a commit the previous owner (or
+      // this copy, when a commit's answer was lost) had started may have moved it since: re-read from there.
+      await producer.init();
+      const committed = await committedOffset(batch.topic, batch.partition);
+      if (committed !== null && committed > BigInt(first.offset)) {
+        tasks.delete(key);
+        consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(committed) });
+        return;
+      }
+    }
     let task = tasks.get(key);
     if (!task) tasks.set(key, (task = new PartitionTask(stage, batch.topic, batch.partition)));
-    const first = batch.messages[0];
     if (!task.planned) {
       const from = await task.planRebuild(BigInt(first.offset), Number(first.timestamp), (ts) => offsetAtTime(batch.topic, batch.partition, ts));
       if (from !== null) {
@@ -95,25 +126,11 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
       return;
     }
     const deadLetters: DeadLetterRecord[] = [...liveFailures, ...result.deadLetters].map((d) => deadLetterValue(stage.name, d));
-    const byTopic = new Map<string, { key: string; value: Buffer }[]>();
-    const add = (logical: string, k: string, value: Buffer) => {
-      const name = topicSpec(catalog, logical).name;
-      if (!byTopic.has(name)) byTopic.set(name, []);
-      byTopic.get(name)!.push({ key: k, value });
-    };
-    // A Buffer value is already encoded and is produced as is (the benchmark's identity stage re-produces input bytes).
-    for (const out of result.outputs) add(out.topic, out.key, Buffer.isBuffer(out.value) ? out.value : codecs.get(out.topic)!.encode(out.value));
-    for (const dl of deadLetters) add(stage.deadLetterTopic, dl.key, codecs.get(stage.deadLetterTopic)!.encode(dl.value));
+    const byTopic = encodeBatchOutput(result, deadLetters, stage.deadLetterTopic, catalog, codecs);
     await producer.commit(byTopic, { groupId, topic: batch.topic, partition: batch.partition, nextOffset: (BigInt(lastOffset) + 1n).toString() }, opts.maxRequestBytes ?? 900_000);
     resolveOffset(lastOffset);
     const liveIn = batch.messages.length - replayedCount;
-    metrics.recordsIn.inc({ topic: batch.topic }, liveIn);
-    for (const [topic, msgs] of byTopic) metrics.recordsOut.inc({ topic }, msgs.length);
-    for (const dl of deadLetters) metrics.deadLetters.inc({ reason: dl.value.reason });
-    for (const [reason, n] of Object.entries(result.dropped ?? {})) metrics.dropped.inc({ reason }, n);
-    metrics.batchSize.observe(liveIn);
-    metrics.latency.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+    recordCommittedBatch(metrics, { topic: batch.topic, partition: batch.partition, liveIn, byTopic, deadLetters, dropped: result.dropped, startedNs: started, offsetLag: batch.offsetLag() });
     await heartbeat();
   };
 
@@ -121,7 +138,7 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 1,
+    partitionsConsumedConcurrently: tuning.partitionsConcurrently,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
       if (isStale() || batch.isEmpty()) return;
       try {
@@ -143,7 +160,7 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
     metricsPort: (metricsServer?.address() as AddressInfo | undefined)?.port,
     async stop() {
       await consumer.disconnect();
-      await producer.disconnect();
+      await Promise.all([...producers.values()].map((p) => p.disconnect()));
       await admin.disconnect();
       metricsServer?.close();
     },
@@ -154,13 +171,15 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
  * Fetch and produce settings, overridable by environment for tuning (docs/BENCHMARKS.md has the measurements
  * behind the defaults): SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION (bytes fetched per partition, so the largest
  * batch), SOCFLOW_KAFKA_MIN_BYTES / SOCFLOW_KAFKA_MAX_WAIT_MS (fetch long-poll: answer once this much is
- * there or this long has passed).
+ * there or this long has passed), SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY (input partitions processed and
+ * committed at once, each with its own transactional producer).
  */
 export function runtimeTuning() {
   return {
     maxBytesPerPartition: intSetting('SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION', 1_048_576, 1024, 64 * 1_048_576),
     minBytes: intSetting('SOCFLOW_KAFKA_MIN_BYTES', 1, 1, 64 * 1_048_576),
     maxWaitTimeInMs: intSetting('SOCFLOW_KAFKA_MAX_WAIT_MS', 100, 0, 10_000),
+    partitionsConcurrently: intSetting('SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY', 3, 1, 64),
   };
 }
 

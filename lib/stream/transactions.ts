@@ -4,16 +4,20 @@ import { chunksBySize } from './chunks.js';
 type Messages = Map<string, { key: string; value: Buffer }[]>;
 
 /**
- * The one transactional producer of a stage copy. `commit` writes a batch's outputs and its input offset
- * in one transaction; any failure (including kafkajs #1068, "another operation in progress" on
- * sendOffsets) aborts it whole and the caller re-reads the batch. After a failure the kafkajs producer
- * is replaced before the next transaction: an abort that failed (e.g. during a broker restart) leaves it
- * stuck in "ABORTING"; the new producer, with the same transactional id, bumps the epoch and the broker
- * aborts whatever the old one left open.
+ * A transactional producer. `commit` writes a batch's outputs and its input offset in one transaction; any
+ * failure (including kafkajs #1068, "another operation in progress" on sendOffsets) aborts it whole and the
+ * caller re-reads the batch. After a failure the kafkajs producer is replaced before the next transaction:
+ * an abort that failed (e.g. during a broker restart) leaves it stuck in "ABORTING"; the new producer, with
+ * the same transactional id, bumps the epoch and the broker aborts whatever the old one left open.
+ *
+ * `init` does that replacement eagerly and registers the transactional id at once (InitProducerId: the
+ * broker fences the id's previous owner, aborts what it left open and first completes a commit it had
+ * started), for a caller that must read committed offsets only after that (runStage, per partition).
  */
 export class TransactionalProducer {
   private producer: kafkajs.Producer;
   private broken = false;
+  private initialized = false;
 
   constructor(private readonly create: () => kafkajs.Producer) {
     this.producer = create();
@@ -21,6 +25,26 @@ export class TransactionalProducer {
 
   connect(): Promise<void> {
     return this.producer.connect();
+  }
+
+  /** True after `init` until a commit fails or `invalidate` is called. */
+  get ready(): boolean {
+    return this.initialized && !this.broken;
+  }
+
+  async init(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined);
+    this.producer = this.create();
+    await this.producer.connect();
+    // kafkajs sends InitProducerId on a transactional producer's first transaction(); an empty one aborts locally.
+    await (await this.producer.transaction()).abort();
+    this.broken = false;
+    this.initialized = true;
+  }
+
+  /** The id may have had another owner since (a new group generation): `init` again before relying on it. */
+  invalidate(): void {
+    this.initialized = false;
   }
 
   async commit(messages: Messages, offsets: { groupId: string; topic: string; partition: number; nextOffset: string }, maxRequestBytes = 900_000): Promise<void> {
