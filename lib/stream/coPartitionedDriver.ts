@@ -5,8 +5,10 @@ import type { DeadLetter, InputRecord, OutputRecord, Stage } from './stage.js';
  * The in-memory twin of coPartitionedRuntime.ts (as memoryDriver.ts is of kafkaRuntime.ts), for a stage
  * that joins co-partitioned inputs: ONE state per partition number across every input topic. On (re)assignment
  * a partition re-reads every input from `now - rebuildLookbackMs` up to its committed offset (replaying), and
- * goes live only once all of them are rebuilt. Each batch commits its outputs and its offset together (one
- * Kafka transaction), so `runBatches(n)` followed by `restart()` is a crash between two transactions.
+ * goes live only once all of them are rebuilt, plus the stage's `rebuildInputs` (its committed outputs of that
+ * partition). Live batches get ctx.caughtUp: the inputs of the partition read to the end of their log. Each
+ * batch commits its outputs and its offset together (one Kafka transaction), so `runBatches(n)` followed by
+ * `restart()` is a crash between two transactions.
  */
 export class CoPartitionedDriver<In, State> {
   readonly outputs: OutputRecord[] = [];
@@ -63,11 +65,13 @@ export class CoPartitionedDriver<In, State> {
         const next = this.nextBatch(p);
         if (!next) break;
         const { topic, batch } = next;
-        const result = await this.stage.process(batch, state, { replaying: false, now: () => 0 });
+        const read = batch[batch.length - 1].offset + 1n;
+        const caughtUp = new Set(this.stage.inputs.filter((t) => (t === topic ? read : this.position(t, p)) >= BigInt(this.log(t, p).length)));
+        const result = await this.stage.process(batch, state, { replaying: false, now: () => 0, caughtUp });
         out.outputs.push(...result.outputs);
         out.deadLetters.push(...result.deadLetters);
         for (const [reason, n] of Object.entries(result.dropped ?? {})) this.dropped[reason] = (this.dropped[reason] ?? 0) + n;
-        this.committed.set(`${topic}\u0000${p}`, batch[batch.length - 1].offset + 1n);
+        this.committed.set(`${topic}\u0000${p}`, read);
         done += 1;
       }
     }
@@ -84,6 +88,14 @@ export class CoPartitionedDriver<In, State> {
   }
 
   private finish(out: { outputs: OutputRecord[]; deadLetters: DeadLetter[] }) {
+    // Committed outputs a rebuild re-reads, on the partition of their key as the producer would place them.
+    for (const o of out.outputs) {
+      if (!this.stage.rebuildInputs?.includes(o.topic)) continue;
+      const partition = partitionFor(o.key, this.opts.partitions ?? 3);
+      const log = this.log(o.topic, partition);
+      log.push({ topic: o.topic, partition, offset: BigInt(log.length), key: o.key, timestamp: (this.opts.now ?? Date.now)(), value: o.value as In, raw: null });
+      this.committed.set(`${o.topic}\u0000${partition}`, BigInt(log.length));
+    }
     this.outputs.push(...out.outputs);
     this.deadLetters.push(...out.deadLetters);
     return out;
@@ -96,7 +108,7 @@ export class CoPartitionedDriver<In, State> {
   private async rebuild(p: number): Promise<State> {
     const state = this.stage.createState('*', p);
     const from = (this.opts.now ?? Date.now)() - this.stage.rebuildLookbackMs;
-    for (const topic of this.topicOrder()) {
+    for (const topic of this.topicOrder(true)) {
       const log = this.logs.get(`${topic}\u0000${p}`) ?? [];
       const end = Number(this.committed.get(`${topic}\u0000${p}`) ?? 0n);
       const start = log.findIndex((r) => r.timestamp >= from);
@@ -108,8 +120,14 @@ export class CoPartitionedDriver<In, State> {
     return state;
   }
 
-  private topicOrder(): string[] {
-    return this.opts.order === 'reverse-topics' ? [...this.stage.inputs].reverse() : this.stage.inputs;
+  private position(topic: string, p: number): bigint {
+    return this.committed.get(`${topic}\u0000${p}`) ?? 0n;
+  }
+
+  /** Inputs in reading order (live and rebuild); the rebuild also re-reads the rebuild-only topics, in the same order. */
+  private topicOrder(withRebuildInputs = false): string[] {
+    const topics = withRebuildInputs ? [...this.stage.inputs, ...(this.stage.rebuildInputs ?? [])] : this.stage.inputs;
+    return this.opts.order === 'reverse-topics' ? [...topics].reverse() : topics;
   }
 
   private nextBatch(p: number): { topic: string; batch: InputRecord<In>[] } | null {

@@ -20,11 +20,18 @@ import { loadTopicCatalog, topicSpec } from '../topics/catalog.js';
  *  - assignment: partition p of every input goes to the same copy (CoPartitionedAssigner);
  *  - state: one per partition number, shared by the inputs (`stage.createState('*', p)`);
  *  - rebuild: on the first batch of a partition after (re)assignment, EVERY input of p is re-read from
- *    `now − rebuildLookbackMs` (record time) up to its committed offset with ctx.replaying (outputs dropped);
- *    live records that arrive before all inputs are rebuilt are put back (seek + pause) until they are;
+ *    `now − rebuildLookbackMs` (record time) up to its committed offset with ctx.replaying (outputs dropped),
+ *    and so is partition p of each `stage.rebuildInputs` topic (e.g. its own output) up to its end at that
+ *    moment (read-committed; the producer, already connected, has fenced its predecessor), then paused for
+ *    good; live records that arrive before all are rebuilt are put back (seek + pause) until they are;
+ *  - read positions: each live batch gets ctx.caughtUp, the inputs of p whose read position has reached the
+ *    end of their committed log (ListOffsets, read-committed, asked per batch): a join synchronises event time
+ *    with it. A position moves past control records too (a batch of only those never reaches eachBatch: the
+ *    END_BATCH_PROCESS event moves it);
  *  - delivery: one Kafka transaction per batch (outputs, dead letters, the input offset), read-committed input.
- * A stage whose emit decisions are monotone in the records seen (purple's are) emits each result once across
- * crashes: the rebuilt state has seen exactly the committed records, so it knows what was emitted.
+ * A stage whose decisions depend on read positions (purple's do) cannot know from a replay what it emitted: it
+ * re-reads its own output (rebuildInputs) instead. Across copies kafkajs has no group-metadata fencing
+ * (KIP-447): a copy that lost partition p and still commits a transaction is not fenced by the new owner.
  */
 export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, decode: Decoder<In>, opts: RuntimeOptions & { rebuildStallMs?: number }): Promise<RunningStage> {
   const log = createLogger(`socflow-${stage.name}`, { stage: stage.name, instance: opts.instanceId });
@@ -57,6 +64,8 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
   const admin = kafka.admin();
   await Promise.all([producer.connect(), consumer.connect(), admin.connect()]);
   const inputTopics = stage.inputs.map((t) => topicSpec(catalog, t).name);
+  const rebuildOnlyTopics = (stage.rebuildInputs ?? []).map((t) => topicSpec(catalog, t).name);
+  const logicalOf = new Map(stage.inputs.map((t) => [topicSpec(catalog, t).name, t]));
   const stallMs = opts.rebuildStallMs ?? 30_000;
 
   interface Task {
@@ -67,6 +76,8 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
     rebuilding: Set<string>;
     /** Inputs paused because their live records came before the rebuild finished. */
     paused: Set<string>;
+    /** Input topic → next offset to read once live (past control records). */
+    position: Map<string, bigint>;
     lastProgress: number;
   }
   const tasks = new Map<number, Task>();
@@ -74,6 +85,10 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
   const resume = (topic: string, partition: number) => {
     consumer.resume([{ topic, partitions: [partition] }]);
     paused.delete(`${topic}:${partition}`);
+  };
+  const pause = (topic: string, partition: number) => {
+    consumer.pause([{ topic, partitions: [partition] }]);
+    paused.add(`${topic}:${partition}`);
   };
   consumer.on(consumer.events.GROUP_JOIN, () => {
     tasks.clear();
@@ -97,13 +112,15 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
   const plan = async (partition: number): Promise<void> => {
     const committed = await committedOffsets(partition);
     const since = Date.now() - stage.rebuildLookbackMs;
-    const task: Task = { state: stage.createState('*', partition), liveFrom: new Map(), rebuilding: new Set(), paused: new Set(), lastProgress: Date.now() };
-    for (const topic of inputTopics) {
-      const [ends] = [await admin.fetchTopicOffsets(topic)];
+    const task: Task = { state: stage.createState('*', partition), liveFrom: new Map(), rebuilding: new Set(), paused: new Set(), position: new Map(), lastProgress: Date.now() };
+    for (const topic of [...inputTopics, ...rebuildOnlyTopics]) {
+      const ends = await admin.fetchTopicOffsets(topic);
       const end = ends.find((o) => o.partition === partition);
       const low = BigInt(end?.low ?? '0');
-      const at = committed.get(topic) ?? low;
+      // An input goes live at its committed offset; a rebuild-only topic is read up to its end now.
+      const at = rebuildOnlyTopics.includes(topic) ? BigInt(end?.high ?? '0') : (committed.get(topic) ?? low);
       task.liveFrom.set(topic, at);
+      if (!rebuildOnlyTopics.includes(topic)) task.position.set(topic, at);
       let from = at;
       if (stage.rebuildLookbackMs > 0 && at > low) {
         const byTime = (await admin.fetchTopicOffsetsByTimestamp(topic, Math.max(0, since))).find((o) => o.partition === partition);
@@ -112,6 +129,7 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
       }
       if (from < at) task.rebuilding.add(topic);
       consumer.seek({ topic, partition, offset: String(from) });
+      if (rebuildOnlyTopics.includes(topic)) (from < at ? resume : pause)(topic, partition);
     }
     tasks.set(partition, task);
     log.info({ partition, rebuilding: [...task.rebuilding], liveFrom: Object.fromEntries([...task.liveFrom].map(([t, o]) => [t, String(o)])) }, task.rebuilding.size ? 'rebuilding partition state from every input' : 'partition live');
@@ -134,6 +152,21 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
     }
   }, 1000);
 
+  /** The inputs of p read to the end of their committed log (ListOffsets is read-committed: the last stable offset). */
+  const caughtUp = async (partition: number, task: Task): Promise<Set<string>> => {
+    const ends = await Promise.all(inputTopics.map(async (topic) => [topic, (await admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition)] as const));
+    return new Set(ends.filter(([topic, end]) => (task.position.get(topic) ?? 0n) >= BigInt(end?.high ?? '0')).map(([topic]) => logicalOf.get(topic)!));
+  };
+
+  // A fetch of only control records or aborted records never reaches eachBatch; it still moves the read position.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    const task = tasks.get(payload.partition);
+    const at = task?.position.get(payload.topic);
+    if (!task || at === undefined || task.rebuilding.size || payload.batchSize > 0) return;
+    const next = BigInt(payload.lastOffset) + 1n;
+    if (next > at) task.position.set(payload.topic, next);
+  });
+
   const processBatch = async (batch: Batch, resolveOffset: (o: string) => void, heartbeat: () => Promise<void>) => {
     const { topic, partition } = batch;
     const task = tasks.get(partition);
@@ -143,6 +176,8 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
     }
     const started = process.hrtime.bigint();
     const lastOffset = batch.messages[batch.messages.length - 1].offset;
+    /** Next offset to read: past the control records (transaction markers) the batch ends with. */
+    const readTo = BigInt(batch.lastOffset()) + 1n;
     const liveFrom = task.liveFrom.get(topic) ?? 0n;
     const { records, failures } = await decodeBatch(batch, decode);
     const replay = records.filter((r) => r.offset < liveFrom);
@@ -153,16 +188,21 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
       metrics.replayed.inc({ topic }, replay.length);
       task.lastProgress = Date.now();
     }
-    if (task.rebuilding.has(topic) && BigInt(lastOffset) + 1n >= liveFrom) {
+    if (task.rebuilding.has(topic) && readTo >= liveFrom) {
       task.rebuilding.delete(topic);
       task.lastProgress = Date.now();
       if (!task.rebuilding.size) goLive(partition, task);
     }
+    if (rebuildOnlyTopics.includes(topic)) {
+      // Read for state only: never processed live, never committed.
+      if (!task.rebuilding.has(topic)) pause(topic, partition);
+      await heartbeat();
+      return;
+    }
     if (task.rebuilding.size && (live.length || liveFailures.length)) {
       // Live input before the other inputs are rebuilt: put it back until they are.
       consumer.seek({ topic, partition, offset: String(liveFrom) });
-      consumer.pause([{ topic, partitions: [partition] }]);
-      paused.add(`${topic}:${partition}`);
+      pause(topic, partition);
       task.paused.add(topic);
       live = [];
       liveFailures = [];
@@ -173,7 +213,8 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
       await heartbeat();
       return;
     }
-    const result = await stage.process(live as InputRecord<In>[], task.state, { replaying: false, now: Date.now });
+    task.position.set(topic, readTo);
+    const result = await stage.process(live as InputRecord<In>[], task.state, { replaying: false, now: Date.now, caughtUp: await caughtUp(partition, task) });
     const deadLetters: DeadLetterRecord[] = [...liveFailures, ...result.deadLetters].map((d) => deadLetterValue(stage.name, d));
     const byTopic = encodeBatchOutput(result, deadLetters, stage.deadLetterTopic, catalog, codecs);
     await producer.commit(byTopic, { groupId, topic, partition, nextOffset: (BigInt(lastOffset) + 1n).toString() });
@@ -183,7 +224,7 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
     await heartbeat();
   };
 
-  await consumer.subscribe({ topics: inputTopics, fromBeginning: true });
+  await consumer.subscribe({ topics: [...inputTopics, ...rebuildOnlyTopics], fromBeginning: true });
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,

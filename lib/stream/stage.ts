@@ -40,6 +40,12 @@ export interface StageContext {
   replaying: boolean;
   /** Wall clock, injectable for tests. */
   now(): number;
+  /**
+   * Co-partitioned runtimes, live batches only: the logical inputs of this partition with nothing left to read
+   * after this batch (the read position reached the end of the committed log). A join synchronises event time
+   * across its inputs with it: an input that still has unread records may hold older events.
+   */
+  caughtUp?: ReadonlySet<string>;
 }
 
 /** Turns input bytes into the stage's input value, or says why it cannot (→ dead letter with that reason). */
@@ -58,6 +64,11 @@ export interface Stage<In = unknown, State = unknown> {
    * state: window length plus allowed lateness. 0 for a stage without state across records.
    */
   rebuildLookbackMs: number;
+  /**
+   * Logical topics read only to rebuild state, never live (co-partitioned runtimes): e.g. the stage's own output,
+   * so the rebuilt state knows what was emitted. Same partitioning as the inputs.
+   */
+  rebuildInputs?: string[];
   createState(topic: string, partition: number): State;
   process(batch: InputRecord<In>[], state: State, ctx: StageContext): Promise<StageResult> | StageResult;
 }

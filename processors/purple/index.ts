@@ -18,7 +18,8 @@ export const definition: ProcessorDefinition = {
       graceMs: intSetting('PURPLE_GRACE_MS', DEFAULT_PURPLE_CONFIG.graceMs, 0, 3_600_000),
       maxDeadlineMs: intSetting('PURPLE_MAX_DEADLINE_MS', DEFAULT_PURPLE_CONFIG.maxDeadlineMs, 1000, 86_400_000),
     });
-    const decode = await avroDecoders<PurpleInput>(stage.inputs);
+    // Its own results (purple-gaps) are read back on rebuild, so they are decoded too.
+    const decode = await avroDecoders<PurpleInput>([...stage.inputs, ...(stage.rebuildInputs ?? [])]);
     return runCoPartitionedStage(stage, decode, { instanceId: opts.instanceId, metricsPort: opts.metricsPort ?? definition.metricsPort });
   },
 };

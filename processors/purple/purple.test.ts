@@ -185,6 +185,67 @@ describe('purple join', () => {
   });
 });
 
+const byResult = (a: PurpleGap, b: PurpleGap): number => (a.result_id < b.result_id ? -1 : a.result_id > b.result_id ? 1 : 0);
+const ORDERS = ['arrival', 'rotate', 'topic-by-topic', 'reverse-topics'] as const;
+
+describe('purple event time synchronised across inputs', () => {
+  for (const order of ORDERS) {
+    it(`a tick read before an alert produced earlier on another topic waits for it (${order})`, async () => {
+      const d = driver({ order, batchSize: 1 });
+      sendScenario(d, scenario('s1'));
+      sendAlert(d, alert('a1', T0 + 4000));
+      sendTick(d, 'sensor-web-01', T0 + 200_000);
+      for (let i = 0; i < 2; i++) {
+        await d.runBatches(1);
+        // Until a1 is read, rbp.alerts has unread records and holds event time back: nothing is decided yet.
+        if (gaps(d).length) expect(only(d, 's1').matching_alert_ids).toEqual(['a1']);
+      }
+      await d.run();
+      expect(only(d, 's1')).toMatchObject({ detected: true, time_to_detect_ms: 4000, matching_alert_ids: ['a1'], decided_at: T0 + 200_000 });
+    });
+
+    it(`an alert read before its scenario's start record is matched (${order})`, async () => {
+      const d = driver({ order, batchSize: 1 });
+      sendAlert(d, alert('early-alert', T0 + 2000));
+      sendScenario(d, scenario('s1'));
+      sendTick(d, 'sensor-web-01', T0 + 100_000);
+      await d.run();
+      expect(only(d, 's1')).toMatchObject({ detected: true, time_to_detect_ms: 2000, matching_alert_ids: ['early-alert'] });
+    });
+  }
+
+  it('topic by topic: the scenarios and ticks of red-scenarios are held until rbp.alerts is read', async () => {
+    const d = driver({ order: 'topic-by-topic', partitions: 1 });
+    sendScenario(d, scenario('s1'));
+    sendAlert(d, alert('a1', T0 + 4000));
+    sendTick(d, 'sensor-web-01', T0 + 200_000);
+    await d.runBatches(1); // red-scenarios: s1 and the tick
+    expect(gaps(d)).toHaveLength(0);
+    await d.runBatches(1); // rbp.alerts: a1, now every input is caught up
+    expect(only(d, 's1')).toMatchObject({ detected: true, matching_alert_ids: ['a1'] });
+  });
+
+  it('an input with nothing to read (no alert for an evasive scenario, no response at all) does not hold time back', async () => {
+    const d = driver({ partitions: 1 });
+    sendScenario(d, scenario('evasive', { evasive: true, expected_category: 'probe' }));
+    sendTick(d, 'sensor-web-01', T0 + 90_000);
+    await d.run();
+    expect(only(d, 'evasive')).toMatchObject({ detected: false, gap: 'missed', decided_at: T0 + 90_000 });
+  });
+
+  it('a lagging input holds the watermark at its own event time', async () => {
+    const d = driver({ order: 'topic-by-topic', partitions: 1, batchSize: 1 });
+    sendScenario(d, scenario('s1'));
+    sendTick(d, 'sensor-web-01', T0 + 200_000);
+    sendAlert(d, alert('other', T0 + 10_000, { agent_id: 'sensor-other' }));
+    sendAlert(d, alert('a2', T0 + 50_000));
+    await d.runBatches(3); // both red records and `other`: rbp.alerts is at T0 + 10 s, a2 still unread
+    expect(gaps(d)).toHaveLength(0);
+    await d.run();
+    expect(only(d, 's1')).toMatchObject({ detected: true, matching_alert_ids: ['a2'], decided_at: T0 + 200_000 });
+  });
+});
+
 describe('purple exactly once across restarts', () => {
   /** Ten scenarios on three entities, alerts for most, responses for some, ticks; returns the send closures in order. */
   function workload(d: D): (() => void)[] {
@@ -210,7 +271,36 @@ describe('purple exactly once across restarts', () => {
     return new Map(gaps(d).map((g) => [g.scenario_id, { ...g, decided_at: 0 }]));
   }
 
-  for (const order of ['arrival', 'rotate', 'topic-by-topic', 'reverse-topics'] as const) {
+  for (const order of ORDERS) {
+    it(`a crash at every batch boundary (${order}) changes nothing: the same results, same content, each once`, async () => {
+      const expected = new CoPartitionedDriver(createPurpleStage({ graceMs: GRACE }), { now: () => T0 + 600_000, batchSize: 2, order });
+      for (const step of workload(expected)) step();
+      await expected.run();
+      const reference = gaps(expected);
+      expect(reference).toHaveLength(10);
+      const d = driver({ batchSize: 2, order });
+      for (const step of workload(d)) step();
+      for (let i = 0; i < 100; i++) {
+        await d.runBatches(1);
+        d.restart();
+      }
+      expect(gaps(d).sort(byResult)).toEqual(reference.sort(byResult));
+    });
+
+    it(`a crash before the other inputs are read: replay decides nothing by itself (${order})`, async () => {
+      const d = driver({ batchSize: 1, order, partitions: 1 });
+      sendScenario(d, scenario('s1'));
+      sendTick(d, 'sensor-web-01', T0 + 200_000);
+      sendAlert(d, alert('a1', T0 + 4000));
+      await d.runBatches(2);
+      d.restart();
+      await d.run();
+      d.restart();
+      sendTick(d, 'sensor-web-01', T0 + 300_000);
+      await d.run();
+      expect(only(d, 's1')).toMatchObject({ detected: true, matching_alert_ids: ['a1'] });
+    });
+
     it(`crashing between transactions with a backlog (${order}) emits each result exactly once`, async () => {
       const d = driver({ batchSize: 2, order });
       const steps = workload(d);
