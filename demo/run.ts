@@ -34,13 +34,7 @@ const TRANSACTIONAL_TOPICS = new Set(['rbp.normalized', 'rbp.correlated', 'rbp.a
  */
 export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const { say } = opts;
-  say('==> local stack');
-  const ctx = stackContext((line) => say(line));
-  const startedParts: StackComponent[] = [];
-  const env = await stackUp(ctx, startedParts);
-  Object.assign(process.env, env);
-
-  const runId = Date.now().toString(36);
+  const { env, runId, stopStarted } = await stackForRun(say);
   const prefix = `demo-${runId}.`;
   process.env.SOCFLOW_TOPIC_PREFIX = prefix;
   say(`==> namespace ${prefix} (topics) and database socflow_demo_${runId}`);
@@ -93,7 +87,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       say(`stages keep running (logs in .stack/demo-logs); stop them and the stack with: make stack-down (topic prefix ${prefix})`);
     } else {
       for (const s of stages) await s.stop();
-      for (const part of startedParts.reverse()) await stopComponent(ctx, part);
+      await stopStarted();
     }
     await db.end();
   }
@@ -158,6 +152,25 @@ async function summarize(catalog: TopicCatalog, db: pg.Pool, eventsIn: number): 
 }
 
 /** Creates the run's database; earlier runs' databases matching `staleLike` (a LIKE pattern) are dropped. */
+/**
+ * The local stack for one run of the demo or an exercise (what is not running is started; its env is put in
+ * process.env) and the run's id; `stopStarted` stops only what this run started.
+ */
+export async function stackForRun(say: (line: string) => void): Promise<{ env: Awaited<ReturnType<typeof stackUp>>; runId: string; stopStarted: () => Promise<void> }> {
+  say('==> local stack');
+  const ctx = stackContext((line) => say(line));
+  const startedParts: StackComponent[] = [];
+  const env = await stackUp(ctx, startedParts);
+  Object.assign(process.env, env);
+  return {
+    env,
+    runId: Date.now().toString(36),
+    async stopStarted() {
+      for (const part of startedParts.reverse()) await stopComponent(ctx, part);
+    },
+  };
+}
+
 export async function createRunDatabase(baseUrl: string, name: string, staleLike = 'socflow\\_demo\\_%'): Promise<string> {
   const client = new pg.Client({ connectionString: baseUrl });
   await client.connect();

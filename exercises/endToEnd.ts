@@ -1,8 +1,5 @@
 import pg from 'pg';
-import type { StackComponent } from '../infra/stack/component.js';
-import { stackContext } from '../infra/stack/context.js';
-import { stackUp, stopComponent } from '../infra/stack/stack.js';
-import { createRunDatabase, seedAssets } from '../demo/run.js';
+import { createRunDatabase, seedAssets, stackForRun } from '../demo/run.js';
 import { migrate } from '../lib/db/migrate.js';
 import { createKafka } from '../lib/kafka/client.js';
 import { fromRoot } from '../lib/paths.js';
@@ -38,12 +35,7 @@ const KEEP_NAMESPACES = 5;
  */
 export async function runEndToEnd(opts: EndToEndOptions): Promise<{ report: ExerciseReport; path: string }> {
   const { say } = opts;
-  say('==> local stack');
-  const ctx = stackContext((line) => say(line));
-  const startedParts: StackComponent[] = [];
-  const env = await stackUp(ctx, startedParts);
-  Object.assign(process.env, env);
-  const runId = Date.now().toString(36);
+  const { env, runId, stopStarted } = await stackForRun(say);
   const exerciseId = opts.exerciseId ?? `ex-${runId}`;
   const prefix = exerciseNamespace(exerciseId) ?? `exercise-${runId}.`;
   process.env.SOCFLOW_TOPIC_PREFIX = prefix;
@@ -96,7 +88,7 @@ export async function runEndToEnd(opts: EndToEndOptions): Promise<{ report: Exer
       say(`stages keep running (logs in .stack/exercise-logs, topic prefix ${prefix}); stop them and the stack with: make stack-down`);
     } else {
       for (const s of stages) await s.stop();
-      for (const part of startedParts.reverse()) await stopComponent(ctx, part);
+      await stopStarted();
     }
   }
 }
