@@ -162,7 +162,7 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     const task = tasks.get(payload.partition);
     const at = task?.position.get(payload.topic);
-    if (!task || at === undefined || task.rebuilding.size || payload.batchSize > 0) return;
+    if (!task || at === undefined || task.rebuilding.has(payload.topic) || task.paused.has(payload.topic) || payload.batchSize > 0) return;
     const next = BigInt(payload.lastOffset) + 1n;
     if (next > at) task.position.set(payload.topic, next);
   });
@@ -209,6 +209,8 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
       return;
     }
     if (!live.length && !liveFailures.length) {
+      // Replayed up to (or past) the committed offset: the read position includes the transaction markers read.
+      if (readTo > (task.position.get(topic) ?? 0n)) task.position.set(topic, readTo);
       resolveOffset(lastOffset);
       await heartbeat();
       return;
