@@ -34,8 +34,9 @@ export interface RunningStage {
 /**
  * Runs a stage in its consumer group with exactly-once delivery: per batch, one Kafka transaction carries
  * the outputs, the dead letters and the input offsets (sendOffsets); consumers read committed data only.
- * Each input partition has its own transactional producer, so the partitions of a fetch are processed and
- * committed concurrently (five sequential broker round trips per transaction dominated per-hop latency).
+ * Each input partition has its own transactional producer, so the partitions of a fetch can be processed and
+ * committed concurrently (SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY): that halves a hop's latency below
+ * saturation but, with smaller batches, costs ~30 % of throughput, so it is off by default (docs/BENCHMARKS.md).
  */
 export async function runStage<In, State>(stage: Stage<In, State>, decode: Decoder<In>, opts: RuntimeOptions): Promise<RunningStage> {
   const log = createLogger(`socflow-${stage.name}`, { stage: stage.name, instance: opts.instanceId });
@@ -172,14 +173,14 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
  * behind the defaults): SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION (bytes fetched per partition, so the largest
  * batch), SOCFLOW_KAFKA_MIN_BYTES / SOCFLOW_KAFKA_MAX_WAIT_MS (fetch long-poll: answer once this much is
  * there or this long has passed), SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY (input partitions processed and
- * committed at once, each with its own transactional producer).
+ * committed at once, each with its own transactional producer; 1 = throughput, 3 = latency below saturation).
  */
 export function runtimeTuning() {
   return {
     maxBytesPerPartition: intSetting('SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION', 1_048_576, 1024, 64 * 1_048_576),
     minBytes: intSetting('SOCFLOW_KAFKA_MIN_BYTES', 1, 1, 64 * 1_048_576),
     maxWaitTimeInMs: intSetting('SOCFLOW_KAFKA_MAX_WAIT_MS', 100, 0, 10_000),
-    partitionsConcurrently: intSetting('SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY', 3, 1, 64),
+    partitionsConcurrently: intSetting('SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY', 1, 1, 64),
   };
 }
 
