@@ -11,6 +11,7 @@ interface CliOptions {
   warmup?: string;
   rate: string;
   duration?: string;
+  latencyWarmup?: string;
   quick?: boolean;
   only?: string;
   partitions?: string;
@@ -32,6 +33,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--warmup <n>', 'events replayed and drained before measuring (default 20000, quick 5000)')
     .option('--rate <eps>', 'offered load of the latency phase, events/s', '5000')
     .option('--duration <s>', 'duration of the latency phase (default 60, quick 15)')
+    .option('--latency-warmup <s>', 'seconds at the offered load before the latency measurement, not measured (default 15, quick 5)')
     .option('--quick', 'short run: 50000 events, 15 s of latency, shorter model timings')
     .option('--only <phases>', `comma-separated subset of ${PHASES.join(',')}`)
     .option('--partitions <n>', 'partitions of every benchmark topic (default: topics/catalog.yaml)')
@@ -83,6 +85,7 @@ function parseOptions(cli: CliOptions, say: BenchOptions['say'], progress: Bench
     warmup: cli.warmup !== undefined ? int('warmup', cli.warmup, 0) : quick ? 5000 : 20_000,
     rate: int('rate', cli.rate, 1),
     durationS: cli.duration !== undefined ? int('duration', cli.duration, 1) : quick ? 15 : 60,
+    latencyWarmupS: cli.latencyWarmup !== undefined ? int('latency-warmup', cli.latencyWarmup, 0) : quick ? 5 : 15,
     modelSecondsEach: quick ? 0.5 : 2,
     costEvents: quick ? 20_000 : 50_000,
     phases: { model: only.includes('model'), cost: only.includes('cost'), passthrough: only.includes('passthrough'), pipeline: only.includes('pipeline'), latency: only.includes('latency') },

@@ -46,7 +46,8 @@ export function formatReport(r: BenchResult): string {
   }
   if (r.latency) {
     const l = r.latency;
-    out.push('', `Latency at ${num(l.offeredEps)} events/s offered for ${l.durationS} s (achieved ${num(l.achievedProduceEps)} events/s): event produced → alert row in PostgreSQL`);
+    out.push('', `Latency at ${num(l.offeredEps)} events/s offered for ${l.durationS} s after ${l.warmupS} s of warm-up at that load (achieved ${num(l.achievedProduceEps)} events/s): event produced → alert row in PostgreSQL`);
+    out.push(`  cold start (the warm-up seconds, not in the percentiles): ${num(l.coldStart.samples)} alerts, p50 ${num(l.coldStart.p50, 1)} ms, p99 ${num(l.coldStart.p99, 1)} ms, max ${num(l.coldStart.max, 1)} ms`);
     out.push(`  ${num(l.samples)} alerts: p50 ${num(l.p50, 1)} ms, p95 ${num(l.p95, 1)} ms, p99 ${num(l.p99, 1)} ms, max ${num(l.max, 1)} ms, mean ${num(l.mean, 1)} ms${l.negative ? ` (${l.negative} negative, clock skew)` : ''}`);
     for (const [k, v] of Object.entries(l.byDetector)) out.push(`    ${padR(k, 6)} ${num(v.n)} alerts: p50 ${num(v.p50, 1)} ms, p99 ${num(v.p99, 1)} ms`);
     out.push(`  drained ${num(l.drainAfterLastProduceMs)} ms after the last produce`);

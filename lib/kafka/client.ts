@@ -38,6 +38,23 @@ export function createKafka(clientId: string, overrides: Partial<KafkaConfig> = 
 }
 
 /**
+ * A transactional producer for back-to-back transactions. Right after a commit the coordinator answers
+ * CONCURRENT_TRANSACTIONS until its markers are written; kafkajs retries that with the client's backoff
+ * (kafkajs #304), which at 200 ms put a 200–400 ms stall into a hop's latency tail. Java's client retries it
+ * after 20 ms (KAFKA-5477); more retries keep about the same total budget (~50 s) for a broker outage.
+ */
+export function transactionalProducer(kafka: kafkajs.Kafka, transactionalId: string, createPartitioner: kafkajs.ICustomPartitioner = CachedDefaultPartitioner): kafkajs.Producer {
+  return kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: 30_000,
+    createPartitioner,
+    retry: { initialRetryTime: 20, retries: 13, maxRetryTime: 10_000 },
+  });
+}
+
+/**
  * kafkajs's DefaultPartitioner (Java-compatible murmur2 of the key) with each key's partition remembered per
  * topic and partition count: the default hashes a fresh Buffer of the key and filters the partition metadata
  * for every message. Same partition for every message as DefaultPartitioner.

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import kafkajs, { type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import type { TelemetryEvent } from '../events.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
 import { SchemaRegistryClient } from '../serde/registry.js';
 import { loadTopicCatalog, topicSpec } from '../topics/catalog.js';
 import { chunksBySize } from '../stream/kafkaRuntime.js';
-import { createKafka } from './client.js';
+import { createKafka, transactionalProducer } from './client.js';
 
 export interface TelemetryPublisher {
   /** Validates every event against the schema first; then publishes them all or none (one transaction). */
@@ -29,12 +29,7 @@ export class InvalidEventError extends Error {
 export async function createTelemetryPublisher(clientId = 'socflow-publisher'): Promise<TelemetryPublisher> {
   const spec = topicSpec(loadTopicCatalog(), 'rbp.metrics');
   const codec: Codec<TelemetryEvent> = await codecFor<TelemetryEvent>(new SchemaRegistryClient(), spec);
-  const producer: Producer = createKafka(clientId).producer({
-    transactionalId: `${clientId}-${randomBytes(8).toString('hex')}`,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
-  });
+  const producer: Producer = transactionalProducer(createKafka(clientId), `${clientId}-${randomBytes(8).toString('hex')}`);
   await producer.connect();
   return {
     validate: (event) => codec.validate(event),

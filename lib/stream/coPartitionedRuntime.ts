@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Batch, type PartitionAssigner } from 'kafkajs';
 import { topicPrefix } from '../config.js';
-import { createKafka } from '../kafka/client.js';
+import { createKafka, transactionalProducer } from '../kafka/client.js';
 import { createLogger } from '../log.js';
 import { serveMetrics, stageMetrics } from '../metrics.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
@@ -43,15 +43,7 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
   const prefix = topicPrefix();
   const groupId = `${prefix}socflow-${stage.name}`;
   const kafka = createKafka(`socflow-${stage.name}-${opts.instanceId}`);
-  const producer = new TransactionalProducer(() =>
-    kafka.producer({
-      transactionalId: `${prefix}socflow-${stage.name}-${opts.instanceId}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 30_000,
-      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
-    }),
-  );
+  const producer = new TransactionalProducer(() => transactionalProducer(kafka, `${prefix}socflow-${stage.name}-${opts.instanceId}`));
   const consumer = kafka.consumer({
     groupId,
     readUncommitted: false,

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Batch, Consumer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { intSetting, topicPrefix } from '../config.js';
-import { CachedDefaultPartitioner, createKafka } from '../kafka/client.js';
+import { createKafka, transactionalProducer } from '../kafka/client.js';
 import { createLogger } from '../log.js';
 import { serveMetrics, stageMetrics } from '../metrics.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
@@ -56,9 +56,7 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
     let producer = producers.get(key);
     if (!producer) {
       const transactionalId = `${prefix}socflow-${stage.name}-${logicalOf.get(topic) ?? topic}-${partition}`;
-      producer = new TransactionalProducer(() =>
-        kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 30_000, createPartitioner: CachedDefaultPartitioner }),
-      );
+      producer = new TransactionalProducer(() => transactionalProducer(kafka, transactionalId));
       producers.set(key, producer);
     }
     return producer;
