@@ -12,7 +12,7 @@ TS_SOURCES := $(shell find lib cli demo infra processors connectors models api e
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(NODE_STAMP): package.json package-lock.json
+$(NODE_STAMP): package.json package-lock.json $(wildcard patches/*.patch)
 	@echo "==> npm ci (dependencies pinned in package-lock.json)"
 	npm ci --no-audit --no-fund
 	@touch $@
