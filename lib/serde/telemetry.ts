@@ -53,7 +53,7 @@ export function withPayloadDefaults(type: unknown, payload: unknown): unknown {
   const p = payload as Record<string, unknown>;
   if (type === 'CONNECTION') {
     // Avro input always carries all 19 traffic attributes: nothing to fill, and no copy (as for METRIC and
-    // AUTH, the payload is returned as is; canonicalize copies it once anyway).
+    // AUTH, the payload is returned as is; canonicalize then normalizes the record's own object in place).
     for (const a of CONNECTION_TRAFFIC_ATTRIBUTES) if (!(a in p)) return { ...TRAFFIC_NULLS, ...p };
     return p;
   }

@@ -11,8 +11,7 @@ export type MessagesByTopic = Map<string, { key: string; value: Buffer }[]>;
  * (a Buffer value is already encoded and is produced as is — the benchmark's identity stage re-produces input
  * bytes) and the dead letters. Shared by both Kafka runtimes.
  */
-export function encodeBatchOutput(result: StageResult, deadLetters: DeadLetterRecord[], deadLetterTopic: string, catalog: TopicCatalog, codecs: Map<string, Codec<any>>): MessagesByTopic {
-  const byTopic: MessagesByTopic = new Map();
+export function encodeBatchOutput(result: StageResult, deadLetters: DeadLetterRecord[], deadLetterTopic: string, catalog: TopicCatalog, codecs: Map<string, Codec<any>>, byTopic: MessagesByTopic = new Map()): MessagesByTopic {
   const add = (logical: string, key: string, value: Buffer) => {
     const name = topicSpec(catalog, logical).name;
     let list = byTopic.get(name);

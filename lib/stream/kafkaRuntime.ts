@@ -9,7 +9,7 @@ import { serveMetrics, stageMetrics } from '../metrics.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
 import { SchemaRegistryClient } from '../serde/registry.js';
 import { loadTopicCatalog, topicSpec, type TopicCatalog } from '../topics/catalog.js';
-import { encodeBatchOutput, recordCommittedBatch } from './batchOutput.js';
+import { encodeBatchOutput, type MessagesByTopic, recordCommittedBatch } from './batchOutput.js';
 import { decodeBatch, deadLetterValue, type DeadLetterRecord } from './records.js';
 import { PartitionTask } from './partitionTask.js';
 import { TransactionalProducer } from './transactions.js';
@@ -113,23 +113,35 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
     }
     const started = process.hrtime.bigint();
     const replayBelow = task.liveFrom;
-    const { records, failures } = await decodeBatch(batch, decode);
-    const result = await task.run(records, Date.now);
+    // Decode, transform and encode a slice at a time: a slice's decoded records and output objects die before
+    // the next scavenge instead of being copied and promoted while the whole batch is in flight (the young
+    // generation's copying was a quarter of normalize's CPU). The transform is indifferent to where batches split.
+    const byTopic: MessagesByTopic = new Map();
+    const deadLetters: DeadLetterRecord[] = [];
+    const dropped: Record<string, number> = {};
+    let live = false;
+    for (let i = 0; i < batch.messages.length; i += tuning.sliceRecords) {
+      const { records, failures } = await decodeBatch({ topic: batch.topic, partition: batch.partition, messages: batch.messages.slice(i, i + tuning.sliceRecords) }, decode);
+      const result = await task.run(records, Date.now);
+      live ||= result.live;
+      const liveFailures = replayBelow === null ? failures : failures.filter((f) => f.record.offset >= replayBelow);
+      const sliceDeadLetters = [...liveFailures, ...result.deadLetters].map((d) => deadLetterValue(stage.name, d));
+      encodeBatchOutput(result, sliceDeadLetters, stage.deadLetterTopic, catalog, codecs, byTopic);
+      deadLetters.push(...sliceDeadLetters);
+      for (const [reason, n] of Object.entries(result.dropped ?? {})) dropped[reason] = (dropped[reason] ?? 0) + n;
+    }
     const replayedCount = replayBelow === null ? 0 : batch.messages.filter((m) => BigInt(m.offset) < replayBelow).length;
     if (replayedCount) metrics.replayed.inc({ topic: batch.topic }, replayedCount);
-    const liveFailures = replayBelow === null ? failures : failures.filter((f) => f.record.offset >= replayBelow);
     const lastOffset = batch.messages[batch.messages.length - 1].offset;
-    if (!result.live && liveFailures.length === 0) {
+    if (!live && deadLetters.length === 0) {
       resolveOffset(lastOffset);
       await heartbeat();
       return;
     }
-    const deadLetters: DeadLetterRecord[] = [...liveFailures, ...result.deadLetters].map((d) => deadLetterValue(stage.name, d));
-    const byTopic = encodeBatchOutput(result, deadLetters, stage.deadLetterTopic, catalog, codecs);
     await producer.commit(byTopic, { groupId, topic: batch.topic, partition: batch.partition, nextOffset: (BigInt(lastOffset) + 1n).toString() }, opts.maxRequestBytes ?? 900_000);
     resolveOffset(lastOffset);
     const liveIn = batch.messages.length - replayedCount;
-    recordCommittedBatch(metrics, { topic: batch.topic, partition: batch.partition, liveIn, byTopic, deadLetters, dropped: result.dropped, startedNs: started, offsetLag: batch.offsetLag() });
+    recordCommittedBatch(metrics, { topic: batch.topic, partition: batch.partition, liveIn, byTopic, deadLetters, dropped, startedNs: started, offsetLag: batch.offsetLag() });
     await heartbeat();
   };
 
@@ -171,7 +183,8 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
  * behind the defaults): SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION (bytes fetched per partition, so the largest
  * batch), SOCFLOW_KAFKA_MIN_BYTES / SOCFLOW_KAFKA_MAX_WAIT_MS (fetch long-poll: answer once this much is
  * there or this long has passed), SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY (input partitions processed and
- * committed at once, each with its own transactional producer; 1 = throughput, 3 = latency below saturation).
+ * committed at once, each with its own transactional producer; 1 = throughput, 3 = latency below saturation),
+ * SOCFLOW_STAGE_SLICE_RECORDS (records decoded, transformed and encoded at a time within one batch's transaction).
  */
 export function runtimeTuning() {
   return {
@@ -179,6 +192,7 @@ export function runtimeTuning() {
     minBytes: intSetting('SOCFLOW_KAFKA_MIN_BYTES', 1, 1, 64 * 1_048_576),
     maxWaitTimeInMs: intSetting('SOCFLOW_KAFKA_MAX_WAIT_MS', 100, 0, 10_000),
     partitionsConcurrently: intSetting('SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY', 1, 1, 64),
+    sliceRecords: intSetting('SOCFLOW_STAGE_SLICE_RECORDS', 500, 1, 1_000_000),
   };
 }
 

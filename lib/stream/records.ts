@@ -48,7 +48,7 @@ export function deadLetterValue(stage: string, dl: DeadLetter): DeadLetterRecord
  * decode is started at once and awaited together (one await per batch, not per record); records and dead
  * letters keep the batch's order, and a decoder that throws (registry outage) still fails the whole batch.
  */
-export async function decodeBatch<T>(batch: Batch, decode: Decoder<T>): Promise<{ records: InputRecord<T>[]; failures: DeadLetter[] }> {
+export async function decodeBatch<T>(batch: Pick<Batch, 'topic' | 'partition' | 'messages'>, decode: Decoder<T>): Promise<{ records: InputRecord<T>[]; failures: DeadLetter[] }> {
   const { topic, partition, messages } = batch;
   const records: InputRecord<T>[] = [];
   const failures: DeadLetter[] = [];

@@ -31,7 +31,8 @@ const metric = (i: number): TelemetryEvent => ({
 describe('normalize over the real broker', () => {
   it('survives a SIGKILL mid-stream: every good event exactly once on rbp.normalized, every bad one once in the DLQ', async () => {
     const { prefix, catalog } = await isolatedCatalog('normalize');
-    const env = { SOCFLOW_TOPIC_PREFIX: prefix, DATABASE_URL: await freshDatabase('normalize') };
+    // Slices of 64 records: batches here reach hundreds, so the kill and the bad records land inside split batches.
+    const env = { SOCFLOW_TOPIC_PREFIX: prefix, DATABASE_URL: await freshDatabase('normalize'), SOCFLOW_STAGE_SLICE_RECORDS: '64' };
     // The stage's own migrations create the assets table it reads; alert-store runs them in the pipeline.
     const { migrate } = await import('../../lib/db/migrate.js');
     const pg = (await import('pg')).default;

@@ -18,6 +18,8 @@ import { referenceRun, sampleAssets } from './reference.js';
 
 const SAMPLE = fromRoot('samples/demo/telemetry.jsonl');
 const PIPELINE = ['normalize', 'correlate', 'onnx-score', 'alert-store', 'quota-manager', 'quota-store'];
+// Small slices, so batches are split inside their transactions and the result must still equal the reference run.
+const SLICE_RECORDS = '37';
 let stages: StageProcess[] = [];
 
 afterEach(async () => {
@@ -34,7 +36,7 @@ async function setUp(name: string) {
   for (const [id, a] of sampleAssets()) await client.query('INSERT INTO assets (asset_id, criticality, owner) VALUES ($1, $2, $3)', [id, a.criticality, a.owner]);
   client.release();
   expect(processors.map((p) => p.name)).toEqual(expect.arrayContaining(PIPELINE));
-  stages = PIPELINE.map((stage) => new StageProcess(stage, { SOCFLOW_TOPIC_PREFIX: prefix, DATABASE_URL: databaseUrl, SOCFLOW_MODEL_POLL_MS: '0' }).start());
+  stages = PIPELINE.map((stage) => new StageProcess(stage, { SOCFLOW_TOPIC_PREFIX: prefix, DATABASE_URL: databaseUrl, SOCFLOW_MODEL_POLL_MS: '0', SOCFLOW_STAGE_SLICE_RECORDS: SLICE_RECORDS }).start());
   return { catalog, db };
 }
 
