@@ -3,6 +3,7 @@ import type { DeadLetter, OutputRecord, Stage, StageResult } from '../../lib/str
 import { type AssetLookup, UNKNOWN_ASSET } from './assets.js';
 import { type CanonicalizeLimits, canonicalize } from './canonicalize.js';
 import type { NormalizeInput } from './decode.js';
+import { DedupWindow } from './dedupWindow.js';
 
 export interface NormalizeConfig extends CanonicalizeLimits {
   /** Exact duplicates by event id are dropped within this span of record time. */
@@ -18,9 +19,8 @@ export const DEFAULT_NORMALIZE_CONFIG: NormalizeConfig = {
   dedupMaxEntries: 500_000,
 };
 
-/** Event ids seen in the dedup window, in arrival order (a Map iterates in insertion order). */
 export interface DedupState {
-  seen: Map<string, number>;
+  seen: DedupWindow;
 }
 
 /** rbp.metrics → rbp.normalized: validate, canonicalize, enrich, de-duplicate; bad input → rbp.metrics.dlq. */
@@ -31,14 +31,14 @@ export function createNormalizeStage(lookupAssets: AssetLookup, config: Normaliz
     outputs: ['rbp.normalized'],
     deadLetterTopic: 'rbp.metrics.dlq',
     rebuildLookbackMs: config.dedupWindowMs,
-    createState: () => ({ seen: new Map() }),
+    createState: () => ({ seen: new DedupWindow(config.dedupMaxEntries) }),
     async process(batch, state, ctx): Promise<StageResult> {
       const now = ctx.now();
       const accepted: TelemetryEvent[] = [];
       const deadLetters: DeadLetter[] = [];
       let duplicates = 0;
       for (const record of batch) {
-        forgetBefore(state, record.timestamp - config.dedupWindowMs);
+        state.seen.forgetBefore(record.timestamp - config.dedupWindowMs);
         const result = canonicalize(record.value.event, now, config);
         if (!result.ok) {
           deadLetters.push({ record, reason: result.reason, error: result.error });
@@ -48,8 +48,7 @@ export function createNormalizeStage(lookupAssets: AssetLookup, config: Normaliz
           duplicates += 1;
           continue;
         }
-        state.seen.set(result.event.event_id, record.timestamp);
-        if (state.seen.size > config.dedupMaxEntries) state.seen.delete(state.seen.keys().next().value!);
+        state.seen.add(result.event.event_id, record.timestamp);
         accepted.push(result.event);
       }
       if (ctx.replaying) return { outputs: [], deadLetters: [] };
@@ -62,11 +61,4 @@ export function createNormalizeStage(lookupAssets: AssetLookup, config: Normaliz
       return { outputs, deadLetters, dropped: duplicates ? { duplicate: duplicates } : {} };
     },
   };
-}
-
-function forgetBefore(state: DedupState, cutoff: number): void {
-  for (const [id, ts] of state.seen) {
-    if (ts >= cutoff) break;
-    state.seen.delete(id);
-  }
 }
