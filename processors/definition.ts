@@ -5,7 +5,11 @@ export interface RunOptions {
   metricsPort?: number;
 }
 
-/** What `socflow run <name>` needs to know of a processor; each processors/<name>/index.ts exports one. */
+/**
+ * What `socflow run <name>` needs to know of a processor; each processors/<name>/index.ts exports one.
+ * index.ts holds only this metadata and `start` imports the processor's start.ts when called, so a
+ * stage process loads its own dependencies, not every other stage's (ONNX runtime, ClickHouse client…).
+ */
 export interface ProcessorDefinition {
   name: string;
   description: string;

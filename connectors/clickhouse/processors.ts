@@ -1,36 +1,15 @@
 import type { ProcessorDefinition } from '../../processors/definition.js';
-import { intSetting } from '../../lib/config.js';
-import { createLogger } from '../../lib/log.js';
-import { avroDecoders } from '../../lib/stream/decoders.js';
-import { runSink } from '../../lib/stream/sinkRuntime.js';
-import { createClickhouse } from './client.js';
-import { migrateClickhouse } from './migrate.js';
-import { ALERTS, DEAD_LETTERS, MODEL_DRIFT, PURPLE, QUOTA, type TableSink, TELEMETRY, createTableSink } from './sink.js';
+import { ALERTS, DEAD_LETTERS, MODEL_DRIFT, PURPLE, QUOTA, type TableSink, TELEMETRY } from './sink.js';
 
-/** `socflow run clickhouse-*`: migrate the ClickHouse database, then sink the topics in the sink's own consumer group. */
+/** `socflow run clickhouse-*`; the ClickHouse client is loaded only when one starts. */
 function sinkDefinition<In, Row>(spec: TableSink<In, Row>, metricsPort: number, description: string): ProcessorDefinition {
-  const definition: ProcessorDefinition = {
+  return {
     name: spec.name,
     description,
     inputs: spec.inputs,
     metricsPort,
-    async start(opts) {
-      const log = createLogger(`socflow-${spec.name}`, { stage: spec.name, instance: opts.instanceId });
-      await migrateClickhouse({ log: (line) => log.info(line) });
-      const client = createClickhouse();
-      try {
-        const running = await runSink(createTableSink(client, spec, { asyncInsert: intSetting('CLICKHOUSE_ASYNC_INSERT', 0, 0, 1) === 1 }), await avroDecoders<In>(spec.inputs), {
-          instanceId: opts.instanceId,
-          metricsPort: opts.metricsPort ?? metricsPort,
-        });
-        return { ...running, stop: async () => { await running.stop(); await client.close(); } };
-      } catch (err) {
-        await client.close().catch(() => undefined);
-        throw err;
-      }
-    },
+    start: async (opts) => (await import('./start.js')).startTableSink(spec, metricsPort, opts),
   };
-  return definition;
 }
 
 export const clickhouseTelemetry = sinkDefinition(TELEMETRY, 9111, 'rbp.normalized → ClickHouse telemetry_events (ReplacingMergeTree by event_id)');

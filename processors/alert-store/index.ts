@@ -1,22 +1,9 @@
-import { migrateWhenReady } from '../../lib/db/migrate.js';
-import { createPool } from '../../lib/db/pool.js';
-import type { Alert } from '../../lib/events.js';
-import { createLogger } from '../../lib/log.js';
-import { avroDecoder } from '../../lib/stream/decoders.js';
-import { runSink } from '../../lib/stream/sinkRuntime.js';
 import type { ProcessorDefinition } from '../definition.js';
-import { createAlertStore } from './store.js';
 
 export const definition: ProcessorDefinition = {
   name: 'alert-store',
   description: 'rbp.alerts → PostgreSQL alerts (idempotent upsert by alert id, audit row on creation)',
   inputs: ['rbp.alerts'],
   metricsPort: 9104,
-  async start({ instanceId, metricsPort }) {
-    const log = createLogger('socflow-alert-store', { stage: 'alert-store', instance: instanceId });
-    const pool = createPool(4);
-    await migrateWhenReady(pool, (line) => log.info(line));
-    const running = await runSink(createAlertStore(pool), await avroDecoder<Alert>('rbp.alerts'), { instanceId, metricsPort });
-    return { ...running, stop: async () => { await running.stop(); await pool.end(); } };
-  },
+  start: async (opts) => (await import('./start.js')).start(opts),
 };

@@ -11,7 +11,8 @@ import { createNormalizeStage, DEFAULT_NORMALIZE_CONFIG } from '../../processors
 import { REQUIRED_CATEGORIES } from '../../processors/onnx-score/policy.js';
 import { loadRemediation, ruleCategories } from '../../processors/onnx-score/remediation.js';
 import { createOnnxScoreStage } from '../../processors/onnx-score/stage.js';
-import { createQuotaManager, loadPolicy } from '../../processors/quota-manager/index.js';
+import { loadPolicy } from '../../processors/quota-manager/policy.js';
+import { createQuotaManager } from '../../processors/quota-manager/stage.js';
 
 export interface PipelineOutcome {
   alerts: Alert[];
