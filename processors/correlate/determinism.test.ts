@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { TelemetryEvent } from '../../lib/events.js';
 import type { InputRecord } from '../../lib/stream/stage.js';
-import { auth, compliance, conn, driver, finding, metric, prng, rules, send, shortRules, values } from './testkit.js';
+import { seededRandom } from '../../test/seededRandom.js';
+import { auth, compliance, conn, driver, finding, metric, rules, send, shortRules, values } from './testkit.js';
 import { MemoryDriver } from '../../lib/stream/memoryDriver.js';
 import { createCorrelateStage, type CorrelateState, INPUT_TOPIC } from './transform.js';
 
 /** A mixed, deterministic scenario over a few agents: scans, bursts, metric spikes, findings, late events. */
 function scenario(seed: number, n: number): TelemetryEvent[] {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const agents = ['web-1', 'web-2', 'db-1', 'llm-agent-7'];
   const events: TelemetryEvent[] = [];
   let t = 1_700_000_000_000;

@@ -143,14 +143,3 @@ export const byId = (out: CorrelatedEvent[], id: string): CorrelatedEvent => {
   return hit;
 };
 
-/** Deterministic PRNG for generated scenarios. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

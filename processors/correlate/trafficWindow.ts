@@ -1,5 +1,5 @@
 import { CONNECTION_TRAFFIC_ATTRIBUTES, type NetworkConnection, type TrafficAttribute } from '../../lib/events.js';
-import { EventTimeList } from './eventTimeList.js';
+import { type Conn, ConnWindow } from './connWindow.js';
 import type { TrafficRules } from './rules.js';
 
 /**
@@ -32,23 +32,10 @@ import type { TrafficRules } from './rules.js';
  * feature table — fields 36/37 are fractions of it that go to other hosts — and the data: in KDDTrain+
  * dst_host_srv_count exceeds dst_host_count in about a quarter of the rows.)
  */
-export interface Conn {
-  time: number;
-  dst: string;
-  service: string;
-  srcPort: number;
-  serror: boolean;
-  rerror: boolean;
-}
-
 export type TrafficFeatures = Record<TrafficAttribute, number>;
 
 const MAX_COUNT = 511;
 const MAX_DST_HOST_COUNT = 255;
-
-export class TrafficWindow {
-  readonly conns = new EventTimeList<Conn>();
-}
 
 export function toConn(c: NetworkConnection, time: number, rules: TrafficRules): Conn {
   return {
@@ -71,69 +58,71 @@ export function hasSensorFeatures(c: NetworkConnection): boolean {
  * need any more, and returns the connection's features over the window as it now stands.
  */
 export function observeConnection(
-  w: TrafficWindow,
+  w: ConnWindow,
   conn: Conn,
   accept: boolean,
   watermark: number,
   rules: TrafficRules,
 ): TrafficFeatures {
-  const list = w.conns;
-  let end: number; // position after the last window member (the current connection when accepted)
-  let timeWin: Conn[];
-  let hostWin: Conn[];
   const horizon = conn.time - rules.host_window_max_age_ms;
-  if (accept) {
-    list.insert(conn);
-    end = list.upper(conn.time);
-    timeWin = list.slice(list.upper(conn.time - rules.time_window_ms), end);
-    hostWin = list.slice(Math.max(end - rules.host_window_connections, list.upper(horizon)), end);
-  } else {
-    end = list.upper(conn.time);
-    timeWin = [...list.slice(list.upper(conn.time - rules.time_window_ms), end), conn];
-    hostWin = [...list.slice(Math.max(end - rules.host_window_connections + 1, list.upper(horizon)), end), conn];
-  }
-  const features = computeFeatures(conn, timeWin, hostWin);
-  if (accept) list.evict(watermark - Math.max(rules.time_window_ms, rules.host_window_max_age_ms), rules.max_connections_per_entity);
+  // Window members are position ranges of the window, followed by the connection itself when it is too
+  // late to be inserted.
+  if (accept) w.insert(conn);
+  const end = w.upper(conn.time); // after the last member: the connection itself when it was inserted
+  const own = accept ? 0 : 1;
+  const timeFrom = w.upper(conn.time - rules.time_window_ms);
+  const hostFrom = Math.max(end - rules.host_window_connections + own, w.upper(horizon));
+  const features = computeFeatures(w, conn, timeFrom, hostFrom, end, !accept);
+  if (accept) w.evict(watermark - Math.max(rules.time_window_ms, rules.host_window_max_age_ms), rules.max_connections_per_entity);
   return features;
 }
 
-/** Features of `cur` over its two windows (both including `cur`). */
-export function computeFeatures(cur: Conn, timeWin: readonly Conn[], hostWin: readonly Conn[]): TrafficFeatures {
-  let host = 0, hostSrv = 0, hostS = 0, hostR = 0;
-  let srv = 0, srvDiffHost = 0, srvS = 0, srvR = 0;
-  for (const c of timeWin) {
-    const sameHost = c.dst === cur.dst;
-    const sameSrv = c.service === cur.service;
+/**
+ * Features of `cur` over its two windows: positions [timeFrom, end) and [hostFrom, end) of `w`, each
+ * followed by `cur` itself when `withCur`.
+ */
+function computeFeatures(w: ConnWindow, cur: Conn, timeFrom: number, hostFrom: number, end: number, withCur: boolean): TrafficFeatures {
+  const dst = w.idOf(cur.dst); // -1 (no member matches) for a late connection to a destination not kept
+  const service = w.idOf(cur.service);
+  const self = withCur ? 1 : 0;
+  const selfS = withCur && cur.serror ? 1 : 0;
+  const selfR = withCur && cur.rerror ? 1 : 0;
+  // cur is a member of its own windows with the same host, service and port.
+  let host = self, hostSrv = self, hostS = selfS, hostR = selfR;
+  let srv = self, srvDiffHost = 0, srvS = selfS, srvR = selfR;
+  for (let i = timeFrom; i < end; i++) {
+    const sameHost = w.dstAt(i) === dst;
+    const sameSrv = w.serviceAt(i) === service;
     if (sameHost) {
       host++;
       if (sameSrv) hostSrv++;
-      if (c.serror) hostS++;
-      if (c.rerror) hostR++;
+      if (w.serrorAt(i)) hostS++;
+      if (w.rerrorAt(i)) hostR++;
     }
     if (sameSrv) {
       srv++;
       if (!sameHost) srvDiffHost++;
-      if (c.serror) srvS++;
-      if (c.rerror) srvR++;
+      if (w.serrorAt(i)) srvS++;
+      if (w.rerrorAt(i)) srvR++;
     }
   }
-  let dh = 0, dhSameSrv = 0, dhS = 0, dhR = 0;
-  let ds = 0, dsSamePort = 0, dsDiffHost = 0, dsS = 0, dsR = 0;
-  for (const c of hostWin) {
-    const sameHost = c.dst === cur.dst;
-    const sameSrv = c.service === cur.service;
+  let dh = self, dhSameSrv = self, dhS = selfS, dhR = selfR;
+  let ds = self, dsSamePort = self, dsDiffHost = 0, dsS = selfS, dsR = selfR;
+  for (let i = hostFrom; i < end; i++) {
+    const sameHost = w.dstAt(i) === dst;
+    const sameSrv = w.serviceAt(i) === service;
     if (sameHost) {
       dh++;
       if (sameSrv) dhSameSrv++;
-      if (c.serror) dhS++;
-      if (c.rerror) dhR++;
+      if (w.serrorAt(i)) dhS++;
+      if (w.rerrorAt(i)) dhR++;
     }
     if (sameSrv) {
       ds++;
-      if (c.srcPort === cur.srcPort) dsSamePort++;
+      if (w.srcPortAt(i) === cur.srcPort) dsSamePort++;
       if (!sameHost) dsDiffHost++;
-      if (c.serror) dsS++;
-      if (c.rerror) dsR++;
+      if (w.serrorAt(i)) dsS++;
+      if (w.rerrorAt(i)) dsR++;
     }
   }
   return {

@@ -7,7 +7,8 @@ import { evictStale, touch } from './lru.js';
 import { createMetricState, type MetricState, observeMetrics } from './metricStats.js';
 import { type CorrelateRules, rebuildLookback } from './rules.js';
 import type { CorrelatedEvent, FeatureSource, Signal } from './signal.js';
-import { hasSensorFeatures, observeConnection, toConn, TrafficWindow } from './trafficWindow.js';
+import { ConnWindow } from './connWindow.js';
+import { hasSensorFeatures, observeConnection, toConn } from './trafficWindow.js';
 import { eventProblem } from './validateEvent.js';
 
 export const INPUT_TOPIC = 'rbp.normalized';
@@ -22,7 +23,7 @@ interface EntityState {
    * when event times are far from record times (scan times of findings): a monotonic deque.
    */
   maxSeen: Partial<Record<EventType, { time: number; ts: number }[]>>;
-  traffic?: TrafficWindow;
+  traffic?: ConnWindow;
   auth?: AuthState;
   metrics?: MetricState;
   findings?: FindingState;
@@ -129,7 +130,7 @@ function correlate(entity: EntityState, event: TelemetryEvent, ts: number, rules
   switch (event.type) {
     case 'CONNECTION': {
       const conn = toConn(event.payload, t, rules.traffic);
-      const features = observeConnection((entity.traffic ??= new TrafficWindow()), conn, inTime, watermark, rules.traffic);
+      const features = observeConnection((entity.traffic ??= new ConnWindow()), conn, inTime, watermark, rules.traffic);
       if (hasSensorFeatures(event.payload)) return { value: forward([], event, 'SENSOR'), late: !inTime };
       return { value: forward([], { ...event, payload: { ...event.payload, ...features } }, 'COMPUTED'), late: !inTime };
     }

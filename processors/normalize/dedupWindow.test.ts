@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../test/seededRandom.js';
 import { DedupWindow } from './dedupWindow.js';
 
 /** The semantics the window must keep: the Map of id → first record time it replaced. */
@@ -18,21 +19,11 @@ class ReferenceWindow {
   }
 }
 
-/** Deterministic PRNG (mulberry32) so a failure replays. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('DedupWindow', () => {
   it('answers like the Map it replaced under random adds, repeats, evictions at the cap and expiry', () => {
     for (const [seed, maxEntries] of [[1, 7], [2, 64], [3, 1000], [4, 5000]] as const) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const window = new DedupWindow(maxEntries, 4);
       const reference = new ReferenceWindow(maxEntries);
       let time = 0;

@@ -21,6 +21,7 @@ import { type PipelineOutcome, referenceRun, sampleAssets } from '../e2e/referen
 import { freshDatabase, isolatedCatalog } from '../kit.js';
 import type { FaultRow } from './table.js';
 import { formatTable } from './table.js';
+import { seededRandom } from '../seededRandom.js';
 
 export const SAMPLE = fromRoot('samples/demo/telemetry.jsonl');
 export const PIPELINE = ['normalize', 'correlate', 'onnx-score', 'alert-store', 'quota-manager', 'quota-store'] as const;
@@ -38,17 +39,6 @@ export const STAGE_INPUTS: Record<StageName, string[]> = {
 
 export const faultsContext = () => inject('faults');
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A per-fault stream derived from the suite seed, so one fault's choices do not shift another's. */
 export function randomFor(fault: string): { random: () => number; seed: number } {
