@@ -5,8 +5,10 @@
  * producer settings, one transaction per partition batch with sendOffsets, same state-rebuild planning), that
  * re-produces every input record's bytes unchanged; a sink hop is a no-op Sink run by `runSink`. So against
  * the real chain the only difference is socflow's own processing (decode, transform, encode, PostgreSQL).
+ * It limits its heap growth as `socflow run` does (lib/heap.ts), so peak RSS compares too.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { limitHeapGrowth } from '../lib/heap.js';
 import { runStage } from '../lib/stream/kafkaRuntime.js';
 import { runSink } from '../lib/stream/sinkRuntime.js';
 import type { Sink } from '../lib/stream/sink.js';
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
   const name = process.argv[2];
   const hop = HOPS[name];
   if (!hop) throw new Error(`unknown hop "${name}" (hops: ${Object.keys(HOPS).join(', ')})`);
+  limitHeapGrowth(); // as `socflow run` does for a stage
   const opts = { instanceId: process.argv[3] ?? 'bench-0', metricsPort: -1 };
   const running = hop.kind === 'stage' ? await runStage(identityStage(name, hop.inputs, hop.output, hop.dlq), bytes, opts) : await runSink(noopSink(name, hop.inputs, hop.dlq), bytes, opts);
   await new Promise<void>((resolve) => {

@@ -1,3 +1,4 @@
+import { DEFAULT_HEAP_GROWING_PERCENT } from '../lib/heap.js';
 import type { BenchResult, ChainResult } from './run.js';
 
 /** The targets on the 2-core reference machine (docs/BENCHMARKS.md). */
@@ -27,7 +28,8 @@ function chainTable(title: string, c: ChainResult, rss: Record<string, number>, 
 export function formatReport(r: BenchResult): string {
   const out: string[] = ['', 'socflow bench'];
   out.push(`  machine: ${r.machine.nproc} cores (${r.machine.cpuModel}), ${r.machine.memGiB} GiB, Node ${r.machine.node}, load at start ${r.machine.loadavg}`);
-  out.push(`  topics: ${r.partitions} partitions; stage NODE_OPTIONS: ${r.nodeOptions || '(none)'}; stage env: ${Object.entries(r.stageEnv).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
+  const heapGrowth = r.stageEnv.SOCFLOW_HEAP_GROWING_PERCENT ?? process.env.SOCFLOW_HEAP_GROWING_PERCENT ?? DEFAULT_HEAP_GROWING_PERCENT;
+  out.push(`  topics: ${r.partitions} partitions; stage heap growth ${heapGrowth} % (SOCFLOW_HEAP_GROWING_PERCENT); stage NODE_OPTIONS: ${r.nodeOptions || '(none)'}; stage env: ${Object.entries(r.stageEnv).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
   if (r.model) {
     out.push('', `ONNX model ${r.model.model} (lib/models/scorer, one session.run per call)`);
     out.push(`  ${pad('batch', 7)}${pad('rows/s', 12)}${pad('ms/call', 10)}`);

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
+import { limitHeapGrowth } from '../lib/heap.js';
 import { optionalProcessors, processorNamed, processors } from './index.js';
 
 export function registerRunCommand(program: Command): void {
@@ -11,6 +12,7 @@ export function registerRunCommand(program: Command): void {
     .option('--metrics-port <port>', 'Prometheus /metrics port (0: any free port, -1: off); default per stage')
     .action(async (stageName: string, opts: { instance?: string; metricsPort?: string }) => {
       const processor = processorNamed(stageName);
+      limitHeapGrowth();
       const instanceId = opts.instance ?? process.env.SOCFLOW_INSTANCE_ID ?? hostname();
       if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) throw new Error(`--instance must match [A-Za-z0-9._-]{1,100}, got "${instanceId}"`);
       const metricsPort = opts.metricsPort === undefined ? processor.metricsPort : Number(opts.metricsPort);
