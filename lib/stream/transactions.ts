@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type kafkajs from 'kafkajs';
 import { chunksBySize } from './chunks.js';
 
@@ -60,7 +61,8 @@ export class TransactionalProducer {
       for (const [topic, list] of messages) {
         for (const chunk of chunksBySize(list, maxRequestBytes)) await txn.send({ topic, messages: chunk });
       }
-      await txn.sendOffsets({ consumerGroupId: offsets.groupId, topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.nextOffset }] }] });
+      const open = txn;
+      await retryConcurrentTransactions(() => open.sendOffsets({ consumerGroupId: offsets.groupId, topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.nextOffset }] }] }));
       await txn.commit();
     } catch (err) {
       await txn?.abort().catch(() => undefined);
@@ -71,5 +73,24 @@ export class TransactionalProducer {
 
   disconnect(): Promise<void> {
     return this.producer.disconnect();
+  }
+}
+
+/**
+ * Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until that commit's markers are
+ * written. kafkajs retries it inside `send` (AddPartitionsToTxn) but not in `sendOffsets`
+ * (AddOffsetsToTxn), and a batch without outputs — most of onnx-score's, which alerts on few — starts its
+ * transaction with exactly that call: 65 of 400 back-to-back commits failed so on the local broker, each
+ * costing an abort and a state rebuild (seconds in the latency tail). The broker changed nothing, so the call
+ * is retried after 20, 40, 60 … ms, as Java's client retries it after 20 ms (KAFKA-5477).
+ */
+async function retryConcurrentTransactions<T>(op: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op();
+    } catch (err) {
+      if ((err as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || attempt >= attempts) throw err;
+      await sleep(20 * attempt);
+    }
   }
 }
