@@ -51,6 +51,20 @@ export class HopProcess implements BenchProcess {
   }
 }
 
+/**
+ * Batches a stage process gave up on and re-read, from its log: a Kafka → Kafka stage's aborted transaction
+ * (then its partition's state is rebuilt from the log: seconds of latency) or a sink's failed write.
+ */
+export function failedBatches(proc: BenchProcess): number {
+  let log = '';
+  try {
+    log = readFileSync(proc.logFile, 'utf8');
+  } catch {
+    return 0; // no log: the process never wrote a line
+  }
+  return log.split('\n').filter((line) => line.includes('"msg":"batch failed') || line.includes('"msg":"sink write failed')).length;
+}
+
 /** Waits until every group is Stable with at least one member (its process has joined and holds partitions). */
 export async function waitGroupsStable(admin: Admin, groupIds: string[], opts: { timeoutMs: number; check?: () => void }): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;

@@ -58,6 +58,11 @@ export function formatReport(r: BenchResult): string {
   }
   const rssEntries = Object.entries(r.peakRssMb);
   if (rssEntries.length) out.push('', `Peak RSS (VmHWM) per process: ${rssEntries.map(([k, v]) => `${k} ${num(v)} MB`).join(', ')}`);
+  const failed = Object.entries(r.failedBatches).filter(([, n]) => n > 0);
+  if (Object.keys(r.failedBatches).length) {
+    // An aborted batch rebuilds its partition's state from the log: a latency tail of seconds, so say it.
+    out.push(`Batches aborted and re-read (stage logs): ${failed.length ? failed.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}`);
+  }
   const s = summaryLine(r);
   out.push('', 'Targets (2-core machine)');
   if (s.throughput_eps !== null) out.push(`  throughput ≥ ${num(TARGETS.throughputEps)} events/s: ${num(s.throughput_eps)} — ${mark(s.throughput_eps >= TARGETS.throughputEps)}`);
@@ -90,6 +95,7 @@ export function summaryLine(r: BenchResult) {
     latency_samples: r.latency?.samples ?? null,
     stage_records_per_sec: r.pipeline ? Object.fromEntries(r.pipeline.stages.map((s) => [s.name, s.recordsPerSec])) : null,
     peak_rss_mb: r.peakRssMb,
+    failed_batches: r.failedBatches,
     cpu_us_per_event: r.pipeline ? r.pipeline.cpuUsPerEvent.all : null,
     passthrough_cpu_us_per_event: r.passthrough ? r.passthrough.cpuUsPerEvent.all : null,
     stage_cost_us: r.stageCosts ? Object.fromEntries(r.stageCosts.map((c) => [c.stage, c.totalUs])) : null,

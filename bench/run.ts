@@ -26,7 +26,7 @@ import { LatencyHistogram } from './histogram.js';
 import { type HopLatency, hopLatencies } from './hops.js';
 import { PROFILE_DIR_ENV } from './profiles.js';
 import { benchModel, type ModelBenchResult } from './model.js';
-import { assertAlive, type BenchProcess, cpuSecondsOf, HopProcess, stackPid, waitGroupsStable } from './processes.js';
+import { assertAlive, type BenchProcess, cpuSecondsOf, failedBatches, HopProcess, stackPid, waitGroupsStable } from './processes.js';
 import { profiled } from './cpuprof.js';
 import { RssSampler } from './rss.js';
 import { measureStageCosts, type StageCost } from './stageCost.js';
@@ -116,6 +116,8 @@ export interface BenchResult {
   pipeline?: ChainResult & { alerts: number; dlq: number };
   latency?: LatencyResult;
   peakRssMb: Record<string, number>;
+  /** Batches each stage process aborted (or a sink failed to write) and re-read, by `<chain>:<stage>`. */
+  failedBatches: Record<string, number>;
   nodeOptions: string;
   stageEnv: Record<string, string>;
   partitions: number;
@@ -135,7 +137,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const registryDir = setting('SOCFLOW_MODEL_REGISTRY') ?? fromRoot('models/registry');
   const sample = await loadSample(opts.sample);
   const runId = Date.now().toString(36);
-  const result: BenchResult = { machine, peakRssMb: {}, nodeOptions: opts.nodeOptions ?? '', stageEnv: opts.stageEnv, partitions: 0 };
+  const result: BenchResult = { machine, peakRssMb: {}, failedBatches: {}, nodeOptions: opts.nodeOptions ?? '', stageEnv: opts.stageEnv, partitions: 0 };
   const sampler = new RssSampler((c) => {
     const i = c.cmdline.indexOf('run');
     if (i >= 0 && c.cmdline[i + 1] && c.cmdline.some((a) => a.endsWith('socflow.js'))) return `pipeline:${c.cmdline[i + 1]}`;
@@ -167,6 +169,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       } finally {
         sampler.sample();
         for (const p of procs) await p.stop();
+        countFailedBatches(result, 'passthrough', procs);
       }
     }
 
@@ -210,6 +213,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         } finally {
           sampler.sample();
           for (const p of procs) await p.stop();
+          countFailedBatches(result, 'pipeline', procs);
         }
       } finally {
         await db.end();
@@ -240,6 +244,10 @@ interface PhaseContext {
   sample: BenchEvent[];
   sampler?: RssSampler;
   db?: pg.Pool;
+}
+
+function countFailedBatches(result: BenchResult, chain: string, procs: BenchProcess[]): void {
+  for (const p of procs) result.failedBatches[`${chain}:${p.stage}`] = failedBatches(p);
 }
 
 function nodeEnv(opts: BenchOptions): Record<string, string> {

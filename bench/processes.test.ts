@@ -1,0 +1,26 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type BenchProcess, failedBatches } from './processes.js';
+
+const proc = (logFile: string): BenchProcess => ({ stage: 'onnx-score', logFile, alive: false, stop: async () => undefined });
+
+describe('failedBatches', () => {
+  it('counts the aborted and failed-write batches a stage logged, nothing else', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bench-log-')), 'onnx-score.log');
+    writeFileSync(file, [
+      'socflow run onnx-score: running as instance bench-0',
+      '{"level":50,"name":"kafkajs","error":"The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing","msg":"Response AddOffsetsToTxn(key: 25, version: 1)"}',
+      '{"level":50,"stage":"onnx-score","err":"KafkaJSProtocolError: ...","msg":"batch failed; transaction aborted, batch will be reprocessed"}',
+      '{"level":50,"stage":"purple","msg":"batch failed; transaction aborted, partition will be rebuilt"}',
+      '{"level":50,"stage":"alert-store","retryInMs":1000,"msg":"sink write failed; will retry the batch"}',
+      '{"level":30,"msg":"stage running"}',
+    ].join('\n'));
+    expect(failedBatches(proc(file))).toBe(3);
+  });
+
+  it('is 0 for a process that never wrote its log', () => {
+    expect(failedBatches(proc(join(tmpdir(), 'no-such-bench-log.log')))).toBe(0);
+  });
+});
