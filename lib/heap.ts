@@ -11,8 +11,8 @@ export const DEFAULT_HEAP_GROWING_PERCENT = 150;
  * process on a large machine for throughput, growing it up to 4x the live size, and with the 32 MB young
  * generation, ~60 MB of kafkajs buffers awaiting collection and the runtime that made 206–239 MB peak RSS per
  * stage in `make bench`. A heap cap does it worse: any --max-old-space-size up to 256 MB switches V8 to
- * its small-device factor (1.3) and costs +45 % CPU. A fixed 150 % kept every stage at or under 192 MB for
- * about 4 % CPU (docs/BENCHMARKS.md). NODE_OPTIONS refuses --heap-growing-percent, so a stage process sets
+ * its small-device factor (1.3) and costs +44 % CPU. A fixed 150 % kept every stage at or under 192 MB in
+ * `bench --only pipeline` runs (217 MB in correlate in a full run) for about 3 % CPU (docs/BENCHMARKS.md). NODE_OPTIONS refuses --heap-growing-percent, so a stage process sets
  * it on itself at start-up; V8 reads it whenever it computes the next heap limit.
  */
 export function limitHeapGrowth(): number {

@@ -21,7 +21,7 @@ describe('TransactionalProducer over the real broker', () => {
     let failed = 0;
     try {
       for (let i = 0; i < commits; i++) {
-        // As onnx-score and the sinks: most batches have no output, so the transaction opens with AddOffsetsToTxn.
+        // As in onnx-score: most batches have no output, so the transaction opens with AddOffsetsToTxn.
         const outputs = i % 10 === 0 ? [{ key: `k${i}`, value: Buffer.from(`v${i}`) }] : [];
         await producer.commit(new Map(outputs.length ? [[topic, outputs]] : []), { groupId, topic, partition: 0, nextOffset: String(i + 1) }).catch(() => failed++);
       }

@@ -3,7 +3,6 @@ import { type Conn, ConnWindow } from './connWindow.js';
 import { seededRandom } from '../../test/seededRandom.js';
 import { EventTimeList } from './eventTimeList.js';
 
-
 /** The window must hold exactly what a list of Conn objects in event-time order holds. */
 function expectSame(w: ConnWindow, model: EventTimeList<Conn>, probes: number[]): void {
   expect(w.size).toBe(model.size);

@@ -19,7 +19,6 @@ class ReferenceWindow {
   }
 }
 
-
 describe('DedupWindow', () => {
   it('answers like the Map it replaced under random adds, repeats, evictions at the cap and expiry', () => {
     for (const [seed, maxEntries] of [[1, 7], [2, 64], [3, 1000], [4, 5000]] as const) {

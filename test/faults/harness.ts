@@ -39,7 +39,6 @@ export const STAGE_INPUTS: Record<StageName, string[]> = {
 
 export const faultsContext = () => inject('faults');
 
-
 /** A per-fault stream derived from the suite seed, so one fault's choices do not shift another's. */
 export function randomFor(fault: string): { random: () => number; seed: number } {
   const seed = (faultsContext().seed ^ parseInt(createHash('sha256').update(fault).digest('hex').slice(0, 8), 16)) >>> 0;
