@@ -3,8 +3,9 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
 // patches/kafkajs+2.2.4.patch (applied by `npm ci` through patch-package): kafkajs grouped a send's messages
-// per partition by copying the partition's list for every message, O(n²) per send. These assert the installed
-// copy is the patched one and groups correctly.
+// per partition by copying the partition's list for every message, O(n²) per send; and its protocol Encoder
+// zero-filled every buffer and grew each to the next power of two (a 1 MB batch in up to 2 MB, once per
+// nested encoder). These assert the installed copy is the patched one and still encodes correctly.
 const require = createRequire(import.meta.url);
 const groupingFile = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
 type Grouper = (args: { topic: string; partitionMetadata: { partitionId: number }[]; messages: { key: string; value: string }[]; partitioner: (a: { message: { key: string } }) => number }) => Record<string, { key: string; value: string }[]>;
@@ -32,5 +33,38 @@ describe('kafkajs send grouping (patched)', () => {
 
   it('returns no groups without partition metadata', () => {
     expect(group({ topic: 't', partitionMetadata: [], messages: [{ key: 'k', value: 'v' }], partitioner: () => 0 })).toEqual({});
+  });
+});
+
+interface KafkaEncoder {
+  buf: Buffer;
+  buffer: Buffer;
+  writeInt32(v: number): KafkaEncoder;
+  writeString(v: string): KafkaEncoder;
+  writeBytes(v: Buffer): KafkaEncoder;
+  writeEncoder(v: KafkaEncoder): KafkaEncoder;
+}
+const Encoder: new (initialSize?: number) => KafkaEncoder = require('kafkajs/src/protocol/encoder.js');
+
+describe('kafkajs protocol Encoder (patched)', () => {
+  it('encodes nested writes byte for byte, across growth from 512 bytes to megabytes', () => {
+    const big = Buffer.alloc(1_200_001, 7);
+    const inner = new Encoder().writeString('batch').writeBytes(big).writeInt32(-5);
+    const outer = new Encoder().writeInt32(42).writeEncoder(inner).writeString('é');
+    const int32 = (v: number) => {
+      const b = Buffer.alloc(4);
+      b.writeInt32BE(v);
+      return b;
+    };
+    const str = (v: string) => Buffer.concat([Buffer.from([0, Buffer.byteLength(v)]), Buffer.from(v)]);
+    const expected = Buffer.concat([int32(42), str('batch'), int32(big.length), big, int32(-5), str('é')]);
+    expect(outer.buffer.equals(expected)).toBe(true);
+  });
+
+  it('grows a large write to the size it needs, not the next power of two', () => {
+    const encoder = new Encoder().writeBytes(Buffer.alloc(1_100_000));
+    expect(encoder.buffer.length).toBe(1_100_004);
+    expect(encoder.buf.length).toBe(1_100_004);
+    expect(new Encoder().writeBytes(Buffer.alloc(600)).buf.length).toBe(1024);
   });
 });
