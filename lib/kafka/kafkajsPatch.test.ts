@@ -68,3 +68,54 @@ describe('kafkajs protocol Encoder (patched)', () => {
     expect(new Encoder().writeBytes(Buffer.alloc(600)).buf.length).toBe(1024);
   });
 });
+
+// The transaction manager looks its coordinators up once and again only after a request to one failed.
+type EosManager = {
+  initProducerId(): Promise<void>;
+  beginTransaction(): void;
+  addPartitionsToTransaction(topics: { topic: string; partitions: { partition: number }[] }[]): Promise<void>;
+  sendOffsets(args: { consumerGroupId: string; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<void>;
+  commit(): Promise<void>;
+};
+const createEosManager: (args: object) => EosManager = require('kafkajs/src/producer/eosManager/index.js');
+
+function fakeBroker(name: string, calls: string[], failTxnOffsetCommit = false) {
+  const call = (api: string) => async () => {
+    calls.push(`${name}:${api}`);
+    if (api === 'txnOffsetCommit' && failTxnOffsetCommit) throw Object.assign(new Error('not the coordinator'), { type: 'NOT_COORDINATOR' });
+    return { producerId: 7, producerEpoch: 0 };
+  };
+  return Object.fromEntries(['initProducerId', 'addPartitionsToTxn', 'addOffsetsToTxn', 'txnOffsetCommit', 'endTxn'].map((api) => [api, call(api)]));
+}
+
+describe('kafkajs transaction coordinators (patched)', () => {
+  it('finds each coordinator once across transactions, and again after it answered NOT_COORDINATOR', async () => {
+    const calls: string[] = [];
+    const txnBroker = fakeBroker('txn', calls);
+    const staleGroupBroker = fakeBroker('stale', calls, true);
+    const groupBroker = fakeBroker('group', calls);
+    const lookups: string[] = [];
+    let groupLookups = 0;
+    const cluster = {
+      retry: { retries: 2, initialRetryTime: 1 },
+      refreshMetadataIfNecessary: async () => undefined,
+      findGroupCoordinator: async ({ groupId, coordinatorType }: { groupId: string; coordinatorType: number }) => {
+        lookups.push(`${coordinatorType}:${groupId}`);
+        if (coordinatorType === 1) return txnBroker;
+        return groupLookups++ === 0 ? staleGroupBroker : groupBroker;
+      },
+    };
+    const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+    const eos = createEosManager({ logger: { ...quiet, namespace: () => quiet }, cluster, transactional: true, transactionalId: 'tx' });
+    await eos.initProducerId();
+    for (let i = 0; i < 5; i++) {
+      eos.beginTransaction();
+      await eos.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition: 0 }] }]);
+      await eos.sendOffsets({ consumerGroupId: 'g', topics: [{ topic: 'in', partitions: [{ partition: 0, offset: String(i + 1) }] }] });
+      await eos.commit();
+    }
+    expect(lookups).toEqual(['1:tx', '1:tx', '0:g', '0:g']);
+    expect(calls.filter((c) => c.endsWith('txnOffsetCommit'))).toEqual(['stale:txnOffsetCommit', ...Array(5).fill('group:txnOffsetCommit')]);
+    expect(calls.filter((c) => c === 'txn:endTxn')).toHaveLength(5);
+  });
+});

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { Producer } from 'kafkajs';
 import type { TelemetryEvent } from '../events.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
 import { SchemaRegistryClient } from '../serde/registry.js';
 import { loadTopicCatalog, topicSpec } from '../topics/catalog.js';
-import { chunksBySize } from '../stream/kafkaRuntime.js';
+import { slotId, TransactionalProducer } from '../stream/transactions.js';
 import { createKafka, transactionalProducer } from './client.js';
 
 export interface TelemetryPublisher {
@@ -29,22 +28,16 @@ export class InvalidEventError extends Error {
 export async function createTelemetryPublisher(clientId = 'socflow-publisher'): Promise<TelemetryPublisher> {
   const spec = topicSpec(loadTopicCatalog(), 'rbp.metrics');
   const codec: Codec<TelemetryEvent> = await codecFor<TelemetryEvent>(new SchemaRegistryClient(), spec);
-  const producer: Producer = transactionalProducer(createKafka(clientId), `${clientId}-${randomBytes(8).toString('hex')}`);
+  const kafka = createKafka(clientId);
+  const transactionalId = `${clientId}-${randomBytes(8).toString('hex')}`;
+  const producer = new TransactionalProducer((slot) => transactionalProducer(kafka, slotId(transactionalId, slot)));
   await producer.connect();
   return {
     validate: (event) => codec.validate(event),
     async publish(events) {
       const problems = events.map((e, index) => ({ index, errors: codec.validate(e) })).filter((p) => p.errors.length);
       if (problems.length) throw new InvalidEventError(problems);
-      const messages = events.map((e) => ({ key: e.agent_id, value: codec.encode(e) }));
-      const txn = await producer.transaction();
-      try {
-        for (const chunk of chunksBySize(messages, 900_000)) await txn.send({ topic: spec.name, messages: chunk });
-        await txn.commit();
-      } catch (err) {
-        await txn.abort().catch(() => undefined);
-        throw err;
-      }
+      await producer.commit(new Map([[spec.name, events.map((e) => ({ key: e.agent_id, value: codec.encode(e) }))]]));
     },
     close: () => producer.disconnect(),
   };

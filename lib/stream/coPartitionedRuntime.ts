@@ -8,7 +8,7 @@ import { serveMetrics, stageMetrics } from '../metrics.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
 import { SchemaRegistryClient } from '../serde/registry.js';
 import type { RunningStage, RuntimeOptions } from './kafkaRuntime.js';
-import { TransactionalProducer } from './transactions.js';
+import { slotId, TransactionalProducer } from './transactions.js';
 import { encodeBatchOutput, recordCommittedBatch } from './batchOutput.js';
 import { decodeBatch, deadLetterValue, type DeadLetterRecord } from './records.js';
 import type { Decoder, InputRecord, Stage } from './stage.js';
@@ -43,7 +43,7 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
   const prefix = topicPrefix();
   const groupId = `${prefix}socflow-${stage.name}`;
   const kafka = createKafka(`socflow-${stage.name}-${opts.instanceId}`);
-  const producer = new TransactionalProducer(() => transactionalProducer(kafka, `${prefix}socflow-${stage.name}-${opts.instanceId}`));
+  const producer = new TransactionalProducer((slot) => transactionalProducer(kafka, slotId(`${prefix}socflow-${stage.name}-${opts.instanceId}`, slot)));
   const consumer = kafka.consumer({
     groupId,
     readUncommitted: false,

@@ -12,8 +12,7 @@ import { loadTopicCatalog, topicSpec, type TopicCatalog } from '../topics/catalo
 import { encodeBatchOutput, type MessagesByTopic, recordCommittedBatch } from './batchOutput.js';
 import { decodeBatch, deadLetterValue, type DeadLetterRecord } from './records.js';
 import { PartitionTask } from './partitionTask.js';
-import { TransactionalProducer } from './transactions.js';
-export { chunksBySize } from './chunks.js';
+import { slotId, TransactionalProducer } from './transactions.js';
 import type { Decoder, Stage } from './stage.js';
 
 export interface RuntimeOptions {
@@ -56,7 +55,7 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
     let producer = producers.get(key);
     if (!producer) {
       const transactionalId = `${prefix}socflow-${stage.name}-${logicalOf.get(topic) ?? topic}-${partition}`;
-      producer = new TransactionalProducer(() => transactionalProducer(kafka, transactionalId));
+      producer = new TransactionalProducer((slot) => transactionalProducer(kafka, slotId(transactionalId, slot)));
       producers.set(key, producer);
     }
     return producer;

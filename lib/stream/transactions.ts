@@ -11,70 +11,92 @@ type Messages = Map<string, { key: string; value: Buffer }[]>;
  * an abort that failed (e.g. during a broker restart) leaves it stuck in "ABORTING"; the new producer, with
  * the same transactional id, bumps the epoch and the broker aborts whatever the old one left open.
  *
- * `init` does that replacement eagerly and registers the transactional id at once (InitProducerId: the
- * broker fences the id's previous owner, aborts what it left open and first completes a commit it had
+ * It owns `slots` transactional ids (`create(slot)` names them) and commits on each in turn: right after
+ * EndTxn the coordinator refuses the same id's next transaction (CONCURRENT_TRANSACTIONS) until its markers
+ * are written, and kafkajs retries that after 20 ms, while the next transaction on another id need not wait
+ * (back-to-back commits 3.3 → 2.0 ms p50 on an idle broker; with kafkajs's coordinator lookups cached, one
+ * id would wait every time). Order still holds: a transaction starts only after the previous one's EndTxn
+ * returned, so its records and its offset record come later in the logs, and the group coordinator keeps
+ * the offset written last when commit markers land out of order (as it does when it reloads the log).
+ *
+ * `init` replaces every slot's producer eagerly and registers its transactional id at once (InitProducerId:
+ * the broker fences the id's previous owner, aborts what it left open and first completes a commit it had
  * started), for a caller that must read committed offsets only after that (runStage, per partition).
  */
 export class TransactionalProducer {
-  private producer: kafkajs.Producer;
-  private broken = false;
+  private readonly slots: { producer: kafkajs.Producer; broken: boolean }[];
+  private next = 0;
   private initialized = false;
 
-  constructor(private readonly create: () => kafkajs.Producer) {
-    this.producer = create();
+  /** `create(slot)` makes the kafkajs producer of a slot, each slot with its own transactional id. */
+  constructor(
+    private readonly create: (slot: number) => kafkajs.Producer,
+    slots = 2,
+  ) {
+    this.slots = Array.from({ length: slots }, (_, slot) => ({ producer: create(slot), broken: false }));
   }
 
-  connect(): Promise<void> {
-    return this.producer.connect();
+  async connect(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.producer.connect()));
   }
 
   /** True after `init` until a commit fails or `invalidate` is called. */
   get ready(): boolean {
-    return this.initialized && !this.broken;
+    return this.initialized && !this.slots.some((s) => s.broken);
   }
 
   async init(): Promise<void> {
-    await this.producer.disconnect().catch(() => undefined);
-    this.producer = this.create();
-    await this.producer.connect();
-    // kafkajs sends InitProducerId on a transactional producer's first transaction(); an empty one aborts locally.
-    await (await this.producer.transaction()).abort();
-    this.broken = false;
+    await Promise.all(
+      this.slots.map(async (s, slot) => {
+        await this.replace(s, slot);
+        // kafkajs sends InitProducerId on a transactional producer's first transaction(); an empty one aborts locally.
+        await (await s.producer.transaction()).abort();
+      }),
+    );
     this.initialized = true;
   }
 
-  /** The id may have had another owner since (a new group generation): `init` again before relying on it. */
+  /** The ids may have had another owner since (a new group generation): `init` again before relying on them. */
   invalidate(): void {
     this.initialized = false;
   }
 
-  async commit(messages: Messages, offsets: { groupId: string; topic: string; partition: number; nextOffset: string }, maxRequestBytes = 900_000): Promise<void> {
-    if (this.broken) {
-      await this.producer.disconnect().catch(() => undefined);
-      this.producer = this.create();
-      await this.producer.connect();
-      this.broken = false;
-    }
+  /** Without `offsets`, the transaction only makes `messages` visible all together or not at all. */
+  async commit(messages: Messages, offsets?: { groupId: string; topic: string; partition: number; nextOffset: string }, maxRequestBytes = 900_000): Promise<void> {
+    const slot = this.next;
+    this.next = (slot + 1) % this.slots.length;
+    const s = this.slots[slot];
+    if (s.broken) await this.replace(s, slot);
     let txn: kafkajs.Transaction | undefined;
     try {
-      txn = await this.producer.transaction();
+      txn = await s.producer.transaction();
       for (const [topic, list] of messages) {
         for (const chunk of chunksBySize(list, maxRequestBytes)) await txn.send({ topic, messages: chunk });
       }
       const open = txn;
-      await retryConcurrentTransactions(() => open.sendOffsets({ consumerGroupId: offsets.groupId, topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.nextOffset }] }] }));
+      if (offsets) await retryConcurrentTransactions(() => open.sendOffsets({ consumerGroupId: offsets.groupId, topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.nextOffset }] }] }));
       await txn.commit();
     } catch (err) {
       await txn?.abort().catch(() => undefined);
-      this.broken = true;
+      s.broken = true;
       throw err;
     }
   }
 
-  disconnect(): Promise<void> {
-    return this.producer.disconnect();
+  async disconnect(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.producer.disconnect()));
+  }
+
+  private async replace(s: { producer: kafkajs.Producer; broken: boolean }, slot: number): Promise<void> {
+    await s.producer.disconnect().catch(() => undefined);
+    s.producer = this.create(slot);
+    await s.producer.connect();
+    s.broken = false;
   }
 }
+
+/** The transactional id of a slot: slot 0 keeps the base id (so an older single-id copy is fenced too). */
+export const slotId = (base: string, slot: number): string => (slot ? `${base}~${slot}` : base);
 
 /**
  * Right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until that commit's markers are
