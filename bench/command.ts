@@ -19,6 +19,7 @@ interface CliOptions {
   cpuProf?: string;
   env: string[];
   produceChunk: string;
+  linger: string;
   keep?: boolean;
   sample: string;
 }
@@ -41,6 +42,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--env <KEY=VALUE>', 'extra environment for every stage process (repeatable), e.g. SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION=2097152', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--cpu-prof <dir>', 'write a V8 CPU profile of every stage process to <dir> and print the top functions')
     .option('--produce-chunk <n>', 'messages per send of the benchmark producer', '1000')
+    .option('--linger <ms>', 'latency phase: the producer sends what fell due every <ms> (a collector\'s linger)', '5')
     .option('--keep', 'keep the run\'s topics and database afterwards')
     .option('--sample <file>', 'telemetry JSONL the events are cloned from', fromRoot('samples/demo/telemetry.jsonl'))
     .action(async (cli: CliOptions) => {
@@ -100,6 +102,7 @@ function parseOptions(cli: CliOptions, say: BenchOptions['say'], progress: Bench
     ),
     cpuProfDir: cli.cpuProf ? resolve(cli.cpuProf) : undefined,
     produceChunk: int('produce-chunk', cli.produceChunk, 1),
+    lingerMs: int('linger', cli.linger, 1),
     keep: !!cli.keep,
     sample: cli.sample,
     say,

@@ -55,6 +55,8 @@ export interface BenchOptions {
   cpuProfDir?: string;
   /** Messages per producer.send of the benchmark's own producer. */
   produceChunk: number;
+  /** Latency phase: the producer sends what fell due once every this many ms. */
+  lingerMs: number;
   keep: boolean;
   sample: string;
   say: (line: string) => void;
@@ -459,12 +461,17 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
     const due = (i: number) => t0 + (i * 1000) / opts.rate;
     let next = 0;
     let lastShown = 0;
+    let lastSend = -Infinity;
     while (next < events.length) {
       const now = Date.now();
-      if (due(next) > now) {
-        await sleep(Math.max(1, Math.min(5, due(next) - now)));
+      // Like a collector's linger: what fell due is sent together, at most once per lingerMs. Each event's
+      // time is its due time, so the wait is part of the latency measured.
+      const wakeAt = Math.max(due(next), lastSend + opts.lingerMs);
+      if (wakeAt > now) {
+        await sleep(Math.max(1, wakeAt - now));
         continue;
       }
+      lastSend = now;
       const batch: EncodedEvent[] = [];
       while (next < events.length && due(next) <= now) {
         batch.push(encodeEvent({ ...events[next].event, event_time: Math.round(due(next)) }, codec));
