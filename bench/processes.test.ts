@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type BenchProcess, failedBatches } from './processes.js';
+import { type BenchProcess, cpuSecondsOf, failedBatches, processAgeSeconds } from './processes.js';
 
 const proc = (logFile: string): BenchProcess => ({ stage: 'onnx-score', logFile, alive: false, stop: async () => undefined });
 
@@ -22,5 +22,15 @@ describe('failedBatches', () => {
 
   it('is 0 for a process that never wrote its log', () => {
     expect(failedBatches(proc(join(tmpdir(), 'no-such-bench-log.log')))).toBe(0);
+  });
+});
+
+describe('processAgeSeconds / cpuSecondsOf', () => {
+  it('read a live process from /proc, and null for one that does not exist', () => {
+    const age = processAgeSeconds(process.pid)!;
+    expect(Math.abs(age - process.uptime())).toBeLessThan(2);
+    const cpu = process.cpuUsage();
+    expect(Math.abs(cpuSecondsOf(process.pid)! - (cpu.user + cpu.system) / 1e6)).toBeLessThan(0.5);
+    expect(processAgeSeconds(2 ** 22 + 1)).toBeNull();
   });
 });

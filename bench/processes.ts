@@ -105,6 +105,18 @@ export function cpuSecondsOf(pid: number): number | null {
   }
 }
 
+/** Seconds since a process started (field 22 of /proc/<pid>/stat, in clock ticks since boot), or null. */
+export function processAgeSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    return Number.isFinite(startTicks) && Number.isFinite(uptime) ? uptime - startTicks / 100 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The pid recorded by `socflow stack up` for a stack part, if any. */
 export function stackPid(stackDir: string, part: string): number | undefined {
   try {

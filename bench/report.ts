@@ -28,6 +28,8 @@ function chainTable(title: string, c: ChainResult, rss: Record<string, number>, 
 export function formatReport(r: BenchResult): string {
   const out: string[] = ['', 'socflow bench'];
   out.push(`  machine: ${r.machine.nproc} cores (${r.machine.cpuModel}), ${r.machine.memGiB} GiB, Node ${r.machine.node}, load at start ${r.machine.loadavg}`);
+  const broker = r.machine.broker as { upS: number; cpuS: number } | undefined;
+  if (broker) out.push(`  broker at start: up ${broker.upS} s, ${broker.cpuS} CPU s of work so far (a fresh broker JVM is not JIT-compiled yet: its first run is slower)`);
   const heapGrowth = r.stageEnv.SOCFLOW_HEAP_GROWING_PERCENT ?? process.env.SOCFLOW_HEAP_GROWING_PERCENT ?? DEFAULT_HEAP_GROWING_PERCENT;
   out.push(`  topics: ${r.partitions} partitions; stage heap growth ${heapGrowth} % (SOCFLOW_HEAP_GROWING_PERCENT); stage NODE_OPTIONS: ${r.nodeOptions || '(none)'}; stage env: ${Object.entries(r.stageEnv).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
   if (r.model) {
@@ -104,5 +106,6 @@ export function summaryLine(r: BenchResult) {
     node_options: r.nodeOptions,
     stage_env: r.stageEnv,
     nproc: r.machine.nproc,
+    broker_at_start: r.machine.broker ?? null,
   };
 }

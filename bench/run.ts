@@ -26,7 +26,7 @@ import { LatencyHistogram } from './histogram.js';
 import { type HopLatency, hopLatencies } from './hops.js';
 import { PROFILE_DIR_ENV } from './profiles.js';
 import { benchModel, type ModelBenchResult } from './model.js';
-import { assertAlive, type BenchProcess, cpuSecondsOf, failedBatches, HopProcess, stackPid, waitGroupsStable } from './processes.js';
+import { assertAlive, type BenchProcess, cpuSecondsOf, failedBatches, HopProcess, processAgeSeconds, stackPid, waitGroupsStable } from './processes.js';
 import { profiled } from './cpuprof.js';
 import { RssSampler } from './rss.js';
 import { measureStageCosts, type StageCost } from './stageCost.js';
@@ -136,6 +136,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const startedParts: StackComponent[] = [];
   const env = await stackUp(ctx, startedParts);
   Object.assign(process.env, env);
+  machine.broker = brokerAtStart();
   const registryDir = setting('SOCFLOW_MODEL_REGISTRY') ?? fromRoot('models/registry');
   const sample = await loadSample(opts.sample);
   const runId = Date.now().toString(36);
@@ -574,6 +575,17 @@ async function dropDatabase(baseUrl: string, name: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * How long the local broker has run and how much work it has done: a JVM that has done little is not yet
+ * JIT-compiled, and the first run after a broker start is markedly slower (docs/BENCHMARKS.md).
+ */
+function brokerAtStart(): { upS: number; cpuS: number } | undefined {
+  const pid = stackPid(process.env.SOCFLOW_STACK_DIR ?? fromRoot('.stack'), 'kafka');
+  const upS = pid ? processAgeSeconds(pid) : null;
+  const cpuS = pid ? cpuSecondsOf(pid) : null;
+  return upS !== null && cpuS !== null ? { upS: Math.round(upS), cpuS: Math.round(cpuS) } : undefined;
 }
 
 function machineInfo(): Record<string, unknown> {
