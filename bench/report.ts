@@ -54,7 +54,7 @@ export function formatReport(r: BenchResult): string {
     out.push(`  cold start (the warm-up seconds, not in the percentiles): ${num(l.coldStart.samples)} alerts, p50 ${num(l.coldStart.p50, 1)} ms, p99 ${num(l.coldStart.p99, 1)} ms, max ${num(l.coldStart.max, 1)} ms`);
     out.push(`  ${num(l.samples)} alerts: p50 ${num(l.p50, 1)} ms, p95 ${num(l.p95, 1)} ms, p99 ${num(l.p99, 1)} ms, max ${num(l.max, 1)} ms, mean ${num(l.mean, 1)} ms${l.negative ? ` (${l.negative} negative, clock skew)` : ''}`);
     for (const [k, v] of Object.entries(l.byDetector)) out.push(`    ${padR(k, 6)} ${num(v.n)} alerts: p50 ${num(v.p50, 1)} ms, p99 ${num(v.p99, 1)} ms`);
-    out.push(`  drained ${num(l.drainAfterLastProduceMs)} ms after the last produce`);
+    out.push(`  drained ${num(l.drainAfterLastProduceMs)} ms after the last produce; the benchmark's own send lateness (due → send) p99 ${num(l.sendLate.p99)} ms, max ${num(l.sendLate.max)} ms`);
     out.push('  where it accumulates (record timestamp on the stage\'s output topic − event time):');
     for (const h of l.hops) out.push(`    ${padR(h.topic, 16)} ${pad(num(h.records), 8)} records: p50 ${num(h.p50, 1)} ms, p95 ${num(h.p95, 1)} ms, p99 ${num(h.p99, 1)} ms`);
   }

@@ -106,6 +106,8 @@ export interface LatencyResult {
   negative: number;
   byDetector: Record<string, { n: number; p50: number; p99: number }>;
   drainAfterLastProduceMs: number;
+  /** Measured events' due time → their send handed to kafkajs (the oldest of each send): the harness's own delay. */
+  sendLate: { p99: number; max: number };
   /** Record timestamp − event time on each stage's output topic (where the latency accumulates). */
   hops: HopLatency[];
 }
@@ -463,6 +465,7 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
     let next = 0;
     let lastShown = 0;
     let lastSend = -Infinity;
+    const sendLate = new LatencyHistogram();
     while (next < events.length) {
       const now = Date.now();
       // Like a collector's linger: what fell due is sent together, at most once per lingerMs. Each event's
@@ -474,6 +477,7 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
       }
       lastSend = now;
       const batch: EncodedEvent[] = [];
+      if (next >= warmTotal) sendLate.record(now - due(next));
       while (next < events.length && due(next) <= now) {
         batch.push(encodeEvent({ ...events[next].event, event_time: Math.round(due(next)) }, codec));
         next++;
@@ -524,6 +528,7 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
       negative: all.negative,
       byDetector: Object.fromEntries([...by].map(([k, h]) => [k, { n: h.count, p50: r1(h.percentile(50)), p99: r1(h.percentile(99)) }])),
       drainAfterLastProduceMs: Math.max(...nodes.map((n) => tracker.doneAt(n.name)!)) - producedAt,
+      sendLate: { p99: r1(sendLate.percentile(99)), max: r1(sendLate.max) },
       hops: await hopLatencies(catalog, /-lc[0-9]+$/),
     };
   } finally {
