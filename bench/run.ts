@@ -106,6 +106,8 @@ export interface LatencyResult {
   negative: number;
   byDetector: Record<string, { n: number; p50: number; p99: number }>;
   drainAfterLastProduceMs: number;
+  /** CPU seconds of each process while the measured events were produced, and that as a share of all cores. */
+  cpu: { seconds: Record<string, number>; busyShare: number; usPerEvent: number };
   /** Measured events' due time → their send handed to kafkajs (the oldest of each send): the harness's own delay. */
   sendLate: { p99: number; max: number };
   /** Record timestamp − event time on each stage's output topic (where the latency accumulates). */
@@ -213,7 +215,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
             const alerts = Number((await db.query<{ n: string }>("SELECT count(*) n FROM alerts WHERE agent_id ~ '-tc[0-9]+$'")).rows[0].n);
             result.pipeline = { ...chain, alerts, dlq: await dlqCount(admin, catalog) };
           }
-          if (opts.phases.latency) result.latency = await measureLatency({ opts, admin, kafka, catalog, prefix, procs, sample, db });
+          if (opts.phases.latency) result.latency = await measureLatency({ opts, admin, kafka, catalog, prefix, procs, sample, sampler, db });
           if (result.model) Object.assign(result.model, await scrapeModelMetrics(modelPort));
         } finally {
           sampler.sample();
@@ -466,6 +468,7 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
     let lastShown = 0;
     let lastSend = -Infinity;
     const sendLate = new LatencyHistogram();
+    let cpuFrom: { at: number; cpu: Record<string, number> } | undefined;
     while (next < events.length) {
       const now = Date.now();
       // Like a collector's linger: what fell due is sent together, at most once per lingerMs. Each event's
@@ -477,7 +480,10 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
       }
       lastSend = now;
       const batch: EncodedEvent[] = [];
-      if (next >= warmTotal) sendLate.record(now - due(next));
+      if (next >= warmTotal) {
+        cpuFrom ??= { at: now, cpu: cpuSnapshot(p.sampler!) };
+        sendLate.record(now - due(next));
+      }
       while (next < events.length && due(next) <= now) {
         batch.push(encodeEvent({ ...events[next].event, event_time: Math.round(due(next)) }, codec));
         next++;
@@ -491,6 +497,9 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
       }
     }
     const producedAt = Date.now();
+    const cpuTo = cpuSnapshot(p.sampler!);
+    const cpuSeconds = Object.fromEntries(Object.entries(cpuTo).map(([k, v]) => [k, Math.round((v - (cpuFrom?.cpu[k] ?? v)) * 100) / 100]));
+    const cpuTotal = sumWhere(cpuSeconds, () => true);
     const measuredFrom = due(warmTotal);
     tracker.markProducerDone();
     await tracker.waitDone({ everyMs: 100, timeoutMs: 300_000, onPoll: (prog) => { assertAlive(procs); opts.progress(`  [latency] draining  ${prog.map((s) => `${s.name} ${s.consumed}${s.doneAt ? '✓' : ''}`).join('  ')}`); } });
@@ -529,6 +538,7 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
       byDetector: Object.fromEntries([...by].map(([k, h]) => [k, { n: h.count, p50: r1(h.percentile(50)), p99: r1(h.percentile(99)) }])),
       drainAfterLastProduceMs: Math.max(...nodes.map((n) => tracker.doneAt(n.name)!)) - producedAt,
       sendLate: { p99: r1(sendLate.percentile(99)), max: r1(sendLate.max) },
+      cpu: { seconds: cpuSeconds, busyShare: cpuFrom ? Math.round((cpuTotal / (((producedAt - cpuFrom.at) / 1000) * os.availableParallelism())) * 100) / 100 : NaN, usPerEvent: Math.round((cpuTotal / total) * 1e6) },
       hops: await hopLatencies(catalog, /-lc[0-9]+$/),
     };
   } finally {
