@@ -93,28 +93,29 @@ export function assertAlive(procs: BenchProcess[]): void {
   throw new Error(`${dead.stage} exited; see ${dead.logFile}\n${tail}`);
 }
 
-/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; null once it is gone. */
-export function cpuSecondsOf(pid: number): number | null {
+/** The fields of /proc/<pid>/stat after the command name (fields[0] is field 3, the state); null once it is gone. */
+function statFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is the state (field 3); utime and stime are fields 14 and 15, in clock ticks (USER_HZ = 100 on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
 }
 
-/** Seconds since a process started (field 22 of /proc/<pid>/stat, in clock ticks since boot), or null. */
+/** CPU seconds (user + system) a process has used: fields 14 and 15, in clock ticks (USER_HZ = 100 on Linux). */
+export function cpuSecondsOf(pid: number): number | null {
+  const fields = statFields(pid);
+  return fields ? (Number(fields[11]) + Number(fields[12])) / 100 : null;
+}
+
+/** Seconds since a process started (field 22, in clock ticks since boot), or null. */
 export function processAgeSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-    return Number.isFinite(startTicks) && Number.isFinite(uptime) ? uptime - startTicks / 100 : null;
-  } catch {
-    return null;
-  }
+  const fields = statFields(pid);
+  if (!fields) return null;
+  const startTicks = Number(fields[19]);
+  const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  return Number.isFinite(startTicks) && Number.isFinite(uptime) ? uptime - startTicks / 100 : null;
 }
 
 /** The pid recorded by `socflow stack up` for a stack part, if any. */

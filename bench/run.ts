@@ -377,8 +377,7 @@ const sumWhere = (m: Record<string, number>, keep: (k: string) => boolean): numb
 function cpuSnapshot(sampler: RssSampler): Record<string, number> {
   sampler.sample();
   const out: Record<string, number> = Object.fromEntries(sampler.cpuSeconds);
-  const stackDir = process.env.SOCFLOW_STACK_DIR ?? fromRoot('.stack');
-  const kafkaPid = stackPid(stackDir, 'kafka');
+  const kafkaPid = brokerPid();
   const brokerCpu = kafkaPid ? cpuSecondsOf(kafkaPid) : null;
   if (brokerCpu !== null) out.broker = brokerCpu;
   out.postgres = postgresCpu();
@@ -592,12 +591,15 @@ async function dropDatabase(baseUrl: string, name: string): Promise<void> {
   }
 }
 
+/** The local stack's broker, when `socflow stack up` started it. */
+const brokerPid = (): number | undefined => stackPid(process.env.SOCFLOW_STACK_DIR ?? fromRoot('.stack'), 'kafka');
+
 /**
  * How long the local broker has run and how much work it has done: a JVM that has done little is not yet
  * JIT-compiled, and the first run after a broker start is markedly slower (docs/BENCHMARKS.md).
  */
 function brokerAtStart(): { upS: number; cpuS: number } | undefined {
-  const pid = stackPid(process.env.SOCFLOW_STACK_DIR ?? fromRoot('.stack'), 'kafka');
+  const pid = brokerPid();
   const upS = pid ? processAgeSeconds(pid) : null;
   const cpuS = pid ? cpuSecondsOf(pid) : null;
   return upS !== null && cpuS !== null ? { upS: Math.round(upS), cpuS: Math.round(cpuS) } : undefined;

@@ -12,8 +12,9 @@ export const DEFAULT_HEAP_GROWING_PERCENT = 150;
  * generation, ~60 MB of kafkajs buffers awaiting collection and the runtime that made 206–239 MB peak RSS per
  * stage in `make bench`. A heap cap does it worse: any --max-old-space-size up to 256 MB switches V8 to
  * its small-device factor (1.3) and costs +44 % CPU. A fixed 150 % kept every stage at or under 192 MB in
- * `bench --only pipeline` runs (217 MB in correlate in a full run) for about 3 % CPU (docs/BENCHMARKS.md). NODE_OPTIONS refuses --heap-growing-percent, so a stage process sets
- * it on itself at start-up; V8 reads it whenever it computes the next heap limit.
+ * `bench --only pipeline` runs (217 MB in correlate in a full run) for about 3 % CPU (docs/BENCHMARKS.md).
+ * NODE_OPTIONS refuses --heap-growing-percent, so a stage process sets it on itself at start-up; V8 reads it
+ * whenever it computes the next heap limit.
  */
 export function limitHeapGrowth(): number {
   const percent = intSetting('SOCFLOW_HEAP_GROWING_PERCENT', DEFAULT_HEAP_GROWING_PERCENT, 0, 1000);
