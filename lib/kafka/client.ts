@@ -43,12 +43,15 @@ export function createKafka(clientId: string, overrides: Partial<KafkaConfig> = 
  * (kafkajs #304), which at 200 ms put a 200–400 ms stall into a hop's latency tail. Java's client retries it
  * after 20 ms (KAFKA-5477); more retries keep about the same total budget (~50 s) for a broker outage.
  */
+/** How long the broker lets a transaction stay open before it aborts it (a copy that died mid-transaction). */
+export const TRANSACTION_TIMEOUT_MS = 30_000;
+
 export function transactionalProducer(kafka: kafkajs.Kafka, transactionalId: string, createPartitioner: kafkajs.ICustomPartitioner = CachedDefaultPartitioner): kafkajs.Producer {
   return kafka.producer({
     transactionalId,
     idempotent: true,
     maxInFlightRequests: 1,
-    transactionTimeout: 30_000,
+    transactionTimeout: TRANSACTION_TIMEOUT_MS,
     createPartitioner,
     retry: { initialRetryTime: 20, retries: 13, maxRetryTime: 10_000 },
   });

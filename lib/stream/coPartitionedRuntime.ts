@@ -13,6 +13,7 @@ import { encodeBatchOutput, recordCommittedBatch } from './batchOutput.js';
 import { decodeBatch, deadLetterValue, type DeadLetterRecord } from './records.js';
 import type { Decoder, InputRecord, Stage } from './stage.js';
 import { loadTopicCatalog, topicSpec } from '../topics/catalog.js';
+import { keepRunning } from './keepRunning.js';
 
 /**
  * Runs a stage that JOINS co-partitioned inputs (kafkaRuntime.ts keeps one state per input
@@ -211,7 +212,7 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
     const result = await stage.process(live as InputRecord<In>[], task.state, { replaying: false, now: Date.now, caughtUp: await caughtUp(partition, task) });
     const deadLetters: DeadLetterRecord[] = [...liveFailures, ...result.deadLetters].map((d) => deadLetterValue(stage.name, d));
     const byTopic = encodeBatchOutput(result, deadLetters, stage.deadLetterTopic, catalog, codecs);
-    await producer.commit(byTopic, { groupId, topic, partition, nextOffset: (BigInt(lastOffset) + 1n).toString() });
+    await producer.commit(byTopic, { groupId, partitions: [{ topic, partition, nextOffset: (BigInt(lastOffset) + 1n).toString() }] });
     task.liveFrom.set(topic, BigInt(lastOffset) + 1n);
     resolveOffset(lastOffset);
     recordCommittedBatch(metrics, { topic, partition, liveIn: live.length + liveFailures.length, byTopic, deadLetters, dropped: result.dropped, startedNs: started, offsetLag: batch.offsetLag() });
@@ -219,7 +220,7 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
   };
 
   await consumer.subscribe({ topics: [...inputTopics, ...rebuildOnlyTopics], fromBeginning: true });
-  await consumer.run({
+  const consuming = await keepRunning(consumer, {
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: 1,
@@ -239,14 +240,14 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
         await sleep(1000);
       }
     },
-  });
+  }, log);
   const metricsServer = await serveMetrics(metrics.registry, opts.metricsPort, log);
   log.info({ inputs: inputTopics, groupId }, 'co-partitioned stage running');
   return {
     metricsPort: (metricsServer?.address() as AddressInfo | undefined)?.port,
     async stop() {
       clearInterval(stallCheck);
-      await consumer.disconnect();
+      await consuming.stop();
       await producer.disconnect();
       await admin.disconnect();
       metricsServer?.close();

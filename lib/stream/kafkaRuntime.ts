@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Batch, Consumer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { intSetting, topicPrefix } from '../config.js';
-import { createKafka, transactionalProducer } from '../kafka/client.js';
+import { createKafka, TRANSACTION_TIMEOUT_MS, transactionalProducer } from '../kafka/client.js';
 import { createLogger } from '../log.js';
 import { serveMetrics, stageMetrics } from '../metrics.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
@@ -12,11 +12,16 @@ import { loadTopicCatalog, topicSpec, type TopicCatalog } from '../topics/catalo
 import { encodeBatchOutput, type MessagesByTopic, recordCommittedBatch } from './batchOutput.js';
 import { decodeBatch, deadLetterValue, type DeadLetterRecord } from './records.js';
 import { PartitionTask } from './partitionTask.js';
-import { slotId, TransactionalProducer } from './transactions.js';
+import { type CommitTicket, GroupCommit } from './groupCommit.js';
+import { type GroupGeneration, slotId, TransactionalProducer } from './transactions.js';
 import type { Decoder, Stage } from './stage.js';
+import { keepRunning } from './keepRunning.js';
 
 export interface RuntimeOptions {
-  /** Names the running copy (client id, logs); transactional ids are per input partition, not per copy. */
+  /**
+   * Names the running copy: client id, logs and its transactional ids, so a restarted copy fences what its
+   * previous life left open. Two copies running at once must not share it (they would fence each other).
+   */
   instanceId: string;
   metricsPort?: number;
   /** Upper bound on the bytes of one produce request (the broker's default limit is 1 MB). */
@@ -31,11 +36,12 @@ export interface RunningStage {
 }
 
 /**
- * Runs a stage in its consumer group with exactly-once delivery: per batch, one Kafka transaction carries
- * the outputs, the dead letters and the input offsets (sendOffsets); consumers read committed data only.
- * Each input partition has its own transactional producer, so the partitions of a fetch can be processed and
- * committed concurrently (SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY): that halves a hop's latency below
- * saturation but, with smaller batches, costs ~30 % of throughput, so it is off by default (docs/BENCHMARKS.md).
+ * Runs a stage in its consumer group with exactly-once delivery (Kafka's EOS v2, KIP-447): per fetch, one
+ * Kafka transaction carries the outputs, the dead letters and the input offsets of every partition batch in
+ * it (GroupCommit); consumers read committed data only. The transactional ids are the copy's own; zombies
+ * are fenced by the group instead: the offsets carry the consumer's generation, so the coordinator refuses
+ * the transaction of a member that lost its partitions, and a new owner reads a partition's committed offset
+ * with require_stable, which waits while a transaction that committed offsets for it is still open.
  */
 export async function runStage<In, State>(stage: Stage<In, State>, decode: Decoder<In>, opts: RuntimeOptions): Promise<RunningStage> {
   const log = createLogger(`socflow-${stage.name}`, { stage: stage.name, instance: opts.instanceId });
@@ -47,36 +53,38 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
   const groupId = `${prefix}socflow-${stage.name}`;
   const kafka = createKafka(`socflow-${stage.name}-${opts.instanceId}`);
   const logicalOf = new Map(stage.inputs.map((t) => [topicSpec(catalog, t).name, t]));
-  // Kafka Streams' EOS v1: the transactional id is the input partition's, so its next owner (a restarted
-  // copy or another one) fences the previous owner and aborts what it left open.
-  const producers = new Map<string, TransactionalProducer>();
-  const producerFor = (topic: string, partition: number): TransactionalProducer => {
-    const key = `${topic}:${partition}`;
-    let producer = producers.get(key);
-    if (!producer) {
-      const transactionalId = `${prefix}socflow-${stage.name}-${logicalOf.get(topic) ?? topic}-${partition}`;
-      producer = new TransactionalProducer((slot) => transactionalProducer(kafka, slotId(transactionalId, slot)));
-      producers.set(key, producer);
-    }
-    return producer;
-  };
+  const transactionalId = `${prefix}socflow-${stage.name}-${opts.instanceId}`;
+  const producer = new TransactionalProducer((slot) => transactionalProducer(kafka, slotId(transactionalId, slot)));
+  const commits = new GroupCommit((messages, offsets) => producer.commit(messages, offsets, opts.maxRequestBytes ?? 900_000), groupId);
   const tuning = runtimeTuning();
-  const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3000, maxWaitTimeInMs: tuning.maxWaitTimeInMs, minBytes: tuning.minBytes, maxBytesPerPartition: tuning.maxBytesPerPartition });
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: tuning.sessionTimeoutMs, heartbeatInterval: Math.min(3000, tuning.sessionTimeoutMs / 3), maxWaitTimeInMs: tuning.maxWaitTimeInMs, minBytes: tuning.minBytes, maxBytesPerPartition: tuning.maxBytesPerPartition });
   const admin = kafka.admin();
   await Promise.all([consumer.connect(), admin.connect()]);
+  // Fences this copy's previous life (same ids) and settles what it left open before anything is read.
+  await producer.init();
   const inputTopics = stage.inputs.map((t) => topicSpec(catalog, t).name);
   const tasks = new Map<string, PartitionTask<In, State>>();
+  // Partitions whose committed offset was read (stable) since this copy last joined or failed a commit.
+  const checked = new Set<string>();
+  let generation: GroupGeneration = { generationId: -1, memberId: '' };
   // A new assignment may hand us partitions another copy processed: forget all state, rebuild on first
-  // batch, and fence the partition's previous owner before reading its committed offset.
-  consumer.on(consumer.events.GROUP_JOIN, () => {
+  // batch, and read each partition's committed offset again once no transaction holds it open.
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     tasks.clear();
-    for (const p of producers.values()) p.invalidate();
+    checked.clear();
+    generation = { generationId: payload.generationId, memberId: payload.memberId };
   });
 
-  const committedOffset = async (topic: string, partition: number): Promise<bigint | null> => {
-    const [found] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const offset = found?.partitions.find((p) => p.partition === partition)?.offset;
-    return offset !== undefined && Number(offset) >= 0 ? BigInt(offset) : null;
+  const stableCommittedOffset = async (topic: string, partition: number): Promise<bigint | null> => {
+    const deadline = Date.now() + 2 * TRANSACTION_TIMEOUT_MS;
+    for (;;) {
+      const [found] = await admin.fetchOffsets({ groupId, topics: [topic], requireStable: true });
+      const mine = found?.partitions.find((p) => p.partition === partition);
+      if (!mine?.unstable) return mine && Number(mine.offset) >= 0 ? BigInt(mine.offset) : null;
+      // Another copy's (or a dead copy's) transaction holds offsets of this partition: it commits, aborts or times out.
+      if (Date.now() > deadline) throw new Error(`the committed offset of ${topic}[${partition}] stayed unstable for ${2 * TRANSACTION_TIMEOUT_MS} ms`);
+      await sleep(50);
+    }
   };
 
   const offsetAtTime = async (topic: string, partition: number, ts: number): Promise<bigint | null> => {
@@ -85,36 +93,28 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
     return found && Number(found.offset) >= 0 ? BigInt(found.offset) : null;
   };
 
-  const processBatch = async (batch: Batch, resolveOffset: (o: string) => void, heartbeat: () => Promise<void>) => {
+  /**
+   * The batch was fetched from the offset kafkajs read at assignment; a transaction of the previous owner (or
+   * of this copy, when a commit's answer was lost) may have moved it since. True: sought there, drop the batch.
+   */
+  const movedSinceAssignment = async (batch: Batch): Promise<boolean> => {
     const key = `${batch.topic}:${batch.partition}`;
-    const first = batch.messages[0];
-    const producer = producerFor(batch.topic, batch.partition);
-    if (!producer.ready) {
-      // The batch was fetched from the offset committed before the fence; a commit the previous owner (or
-      // this copy, when a commit's answer was lost) had started may have moved it since: re-read from there.
-      await producer.init();
-      const committed = await committedOffset(batch.topic, batch.partition);
-      if (committed !== null && committed > BigInt(first.offset)) {
-        tasks.delete(key);
-        consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(committed) });
-        return;
-      }
-    }
-    let task = tasks.get(key);
-    if (!task) tasks.set(key, (task = new PartitionTask(stage, batch.topic, batch.partition)));
-    if (!task.planned) {
-      const from = await task.planRebuild(BigInt(first.offset), Number(first.timestamp), (ts) => offsetAtTime(batch.topic, batch.partition, ts));
-      if (from !== null) {
-        log.info({ topic: batch.topic, partition: batch.partition, from: String(from), liveFrom: first.offset }, 'rebuilding window state from the log');
-        consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(from) });
-        return;
-      }
-    }
-    const started = process.hrtime.bigint();
-    const replayBelow = task.liveFrom;
-    // Decode, transform and encode a slice at a time: a slice's decoded records and output objects die before
-    // the next scavenge instead of being copied and promoted while the whole batch is in flight (the young
-    // generation's copying was a quarter of normalize's CPU). The transform is indifferent to where batches split.
+    if (checked.has(key)) return false;
+    if (!producer.ready) await producer.init();
+    const committed = await stableCommittedOffset(batch.topic, batch.partition);
+    checked.add(key);
+    if (committed === null || committed <= BigInt(batch.messages[0].offset)) return false;
+    tasks.delete(key);
+    consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(committed) });
+    return true;
+  };
+
+  /**
+   * Decode, transform and encode a slice at a time: a slice's decoded records and output objects die before
+   * the next scavenge instead of being copied and promoted while the whole batch is in flight (the young
+   * generation's copying was a quarter of normalize's CPU). The transform is indifferent to where batches split.
+   */
+  const transformBatch = async (batch: Batch, task: PartitionTask<In, State>, replayBelow: bigint | null) => {
     const byTopic: MessagesByTopic = new Map();
     const deadLetters: DeadLetterRecord[] = [];
     const dropped: Record<string, number> = {};
@@ -129,6 +129,40 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
       deadLetters.push(...sliceDeadLetters);
       for (const [reason, n] of Object.entries(result.dropped ?? {})) dropped[reason] = (dropped[reason] ?? 0) + n;
     }
+    return { byTopic, deadLetters, dropped, live };
+  };
+
+  // The batches of a fetch share a transaction but are transformed one after another: interleaved at every
+  // slice's await, three batches' slices were alive at once and normalize's CPU rose ~25 % (more scavenging).
+  let processingTail: Promise<void> = Promise.resolve();
+  const oneAtATime = async <T>(work: () => Promise<T>): Promise<T> => {
+    const prev = processingTail;
+    let done!: () => void;
+    processingTail = new Promise<void>((r) => (done = r));
+    await prev;
+    try {
+      return await work();
+    } finally {
+      done();
+    }
+  };
+
+  const processBatch = async (batch: Batch, resolveOffset: (o: string) => void, heartbeat: () => Promise<void>, ticket: CommitTicket, fetchedIn: GroupGeneration) => {
+    const key = `${batch.topic}:${batch.partition}`;
+    const first = batch.messages[0];
+    let task = tasks.get(key);
+    if (!task) tasks.set(key, (task = new PartitionTask(stage, batch.topic, batch.partition)));
+    if (!task.planned) {
+      const from = await task.planRebuild(BigInt(first.offset), Number(first.timestamp), (ts) => offsetAtTime(batch.topic, batch.partition, ts));
+      if (from !== null) {
+        log.info({ topic: batch.topic, partition: batch.partition, from: String(from), liveFrom: first.offset }, 'rebuilding window state from the log');
+        consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(from) });
+        return;
+      }
+    }
+    const started = process.hrtime.bigint();
+    const replayBelow = task.liveFrom;
+    const { byTopic, deadLetters, dropped, live } = await oneAtATime(() => transformBatch(batch, task, replayBelow));
     const replayedCount = replayBelow === null ? 0 : batch.messages.filter((m) => BigInt(m.offset) < replayBelow).length;
     if (replayedCount) metrics.replayed.inc({ topic: batch.topic }, replayedCount);
     const lastOffset = batch.messages[batch.messages.length - 1].offset;
@@ -137,7 +171,7 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
       await heartbeat();
       return;
     }
-    await producer.commit(byTopic, { groupId, topic: batch.topic, partition: batch.partition, nextOffset: (BigInt(lastOffset) + 1n).toString() }, opts.maxRequestBytes ?? 900_000);
+    await ticket.join({ messages: byTopic, topic: batch.topic, partition: batch.partition, nextOffset: (BigInt(lastOffset) + 1n).toString(), generation: fetchedIn });
     resolveOffset(lastOffset);
     const liveIn = batch.messages.length - replayedCount;
     recordCommittedBatch(metrics, { topic: batch.topic, partition: batch.partition, liveIn, byTopic, deadLetters, dropped, startedNs: started, offsetLag: batch.offsetLag() });
@@ -145,32 +179,40 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
   };
 
   await consumer.subscribe({ topics: inputTopics, fromBeginning: true });
-  await consumer.run({
+  const consuming = await keepRunning(consumer, {
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: tuning.partitionsConcurrently,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
       if (isStale() || batch.isEmpty()) return;
+      let ticket: CommitTicket | undefined;
       try {
-        await processBatch(batch, resolveOffset, heartbeat);
+        const fetchedIn = generation;
+        // Outside the ticket: waiting for a stable offset must not hold up the other partitions' commit.
+        if (await movedSinceAssignment(batch)) return;
+        ticket = commits.enter();
+        await processBatch(batch, resolveOffset, heartbeat, ticket, fetchedIn);
+        ticket.release();
       } catch (err) {
+        ticket?.release();
         // Never throw out of the handler (kafkajs #946): abort, forget this partition's state, re-read the batch.
         metrics.aborts.inc();
         log.error({ err: String(err), topic: batch.topic, partition: batch.partition, offset: batch.firstOffset(), logical: logicalOf.get(batch.topic) }, 'batch failed; transaction aborted, batch will be reprocessed');
         tasks.delete(`${batch.topic}:${batch.partition}`);
+        checked.delete(`${batch.topic}:${batch.partition}`);
         consumer.seek({ topic: batch.topic, partition: batch.partition, offset: batch.firstOffset()! });
         await sleep(1000);
       }
     },
-  });
+  }, log);
   const metricsServer = await serveMetrics(opts.extraMetrics ? Registry.merge([metrics.registry, opts.extraMetrics]) : metrics.registry, opts.metricsPort, log);
   log.info({ inputs: inputTopics, groupId, metricsPort: (metricsServer?.address() as AddressInfo | undefined)?.port }, 'stage running');
 
   return {
     metricsPort: (metricsServer?.address() as AddressInfo | undefined)?.port,
     async stop() {
-      await consumer.disconnect();
-      await Promise.all([...producers.values()].map((p) => p.disconnect()));
+      await consuming.stop();
+      await producer.disconnect();
       await admin.disconnect();
       metricsServer?.close();
     },
@@ -181,17 +223,21 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
  * Fetch and produce settings, overridable by environment for tuning (docs/BENCHMARKS.md has the measurements
  * behind the defaults): SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION (bytes fetched per partition, so the largest
  * batch), SOCFLOW_KAFKA_MIN_BYTES / SOCFLOW_KAFKA_MAX_WAIT_MS (fetch long-poll: answer once this much is
- * there or this long has passed), SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY (input partitions processed and
- * committed at once, each with its own transactional producer; 1 = throughput, 3 = latency below saturation),
- * SOCFLOW_STAGE_SLICE_RECORDS (records decoded, transformed and encoded at a time within one batch's transaction).
+ * there or this long has passed), SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY (partition batches of a fetch
+ * processed at once; they share one transaction, so it should be at least the partitions a copy owns: 1 makes
+ * every partition batch its own transaction), SOCFLOW_STAGE_SLICE_RECORDS (records decoded, transformed and
+ * encoded at a time within one batch's transaction), SOCFLOW_KAFKA_SESSION_TIMEOUT_MS (how long the group
+ * waits for a silent copy before it hands the copy's partitions to the others; the broker's
+ * group.min.session.timeout.ms, 6 s by default, is the floor).
  */
 export function runtimeTuning() {
   return {
     maxBytesPerPartition: intSetting('SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION', 1_048_576, 1024, 64 * 1_048_576),
     minBytes: intSetting('SOCFLOW_KAFKA_MIN_BYTES', 1, 1, 64 * 1_048_576),
     maxWaitTimeInMs: intSetting('SOCFLOW_KAFKA_MAX_WAIT_MS', 100, 0, 10_000),
-    partitionsConcurrently: intSetting('SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY', 1, 1, 64),
+    partitionsConcurrently: intSetting('SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY', 32, 1, 256),
     sliceRecords: intSetting('SOCFLOW_STAGE_SLICE_RECORDS', 500, 1, 1_000_000),
+    sessionTimeoutMs: intSetting('SOCFLOW_KAFKA_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),
   };
 }
 

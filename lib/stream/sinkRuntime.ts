@@ -12,6 +12,7 @@ import type { RunningStage } from './kafkaRuntime.js';
 import { deadLetterValue, decodeBatch } from './records.js';
 import type { Sink } from './sink.js';
 import type { Decoder } from './stage.js';
+import { keepRunning } from './keepRunning.js';
 
 /**
  * Runs a sink in its consumer group, at-least-once into an idempotent store: write the batch, then commit
@@ -30,7 +31,7 @@ export async function runSink<In>(sink: Sink<In>, decode: Decoder<In>, opts: { i
   await Promise.all([consumer.connect(), producer.connect()]);
   let consecutiveFailures = 0;
   await consumer.subscribe({ topics: sink.inputs.map((t) => topicSpec(catalog, t).name), fromBeginning: true });
-  await consumer.run({
+  const consuming = await keepRunning(consumer, {
     autoCommit: false,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isStale }) => {
@@ -62,13 +63,13 @@ export async function runSink<In>(sink: Sink<In>, decode: Decoder<In>, opts: { i
         await sleep(backoff);
       }
     },
-  });
+  }, log);
   const server = await serveMetrics(metrics.registry, opts.metricsPort, log);
   log.info({ groupId }, 'sink running');
   return {
     metricsPort: (server?.address() as AddressInfo | undefined)?.port,
     async stop() {
-      await consumer.disconnect();
+      await consuming.stop();
       await producer.disconnect();
       await sink.close?.();
       server?.close();

@@ -46,6 +46,15 @@ export class StageProcess {
     await this.signal('SIGKILL');
   }
 
+  /** SIGSTOP: a zombie — alive, holding what it had open, but silent to the group until `resume`. */
+  pause(): void {
+    if (this.alive) this.child!.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.alive) this.child!.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     await this.signal('SIGTERM');
   }

@@ -4,6 +4,22 @@ import { chunksBySize } from './chunks.js';
 
 type Messages = Map<string, { key: string; value: Buffer }[]>;
 
+/** The input offsets a transaction commits: the next offset to read of each partition, for one consumer group. */
+export interface TransactionOffsets {
+  groupId: string;
+  partitions: { topic: string; partition: number; nextOffset: string }[];
+  /**
+   * The consumer's group generation when it fetched the batches (KIP-447): the group coordinator refuses the
+   * offsets, and so the whole transaction, of a member that is no longer in the current generation.
+   */
+  generation?: GroupGeneration;
+}
+
+export interface GroupGeneration {
+  generationId: number;
+  memberId: string;
+}
+
 /**
  * A transactional producer. `commit` writes a batch's outputs and its input offset in one transaction; any
  * failure (including kafkajs #1068, "another operation in progress" on sendOffsets) aborts it whole and the
@@ -21,12 +37,14 @@ type Messages = Map<string, { key: string; value: Buffer }[]>;
  *
  * `init` replaces every slot's producer eagerly and registers its transactional id at once (InitProducerId:
  * the broker fences the id's previous owner, aborts what it left open and first completes a commit it had
- * started), for a caller that must read committed offsets only after that (runStage, per partition).
+ * started), for a caller that must read committed offsets only after that (runStage, at start and after a
+ * failed commit).
  */
 export class TransactionalProducer {
   private readonly slots: { producer: kafkajs.Producer; broken: boolean }[];
   private next = 0;
   private initialized = false;
+  private initializing?: Promise<void>;
 
   /** `create(slot)` makes the kafkajs producer of a slot, each slot with its own transactional id. */
   constructor(
@@ -40,12 +58,18 @@ export class TransactionalProducer {
     await Promise.all(this.slots.map((s) => s.producer.connect()));
   }
 
-  /** True after `init` until a commit fails or `invalidate` is called. */
+  /** True after `init` until a commit fails. */
   get ready(): boolean {
     return this.initialized && !this.slots.some((s) => s.broken);
   }
 
-  async init(): Promise<void> {
+  /** Concurrent calls share one registration. */
+  init(): Promise<void> {
+    this.initializing ??= this.registerAll().finally(() => (this.initializing = undefined));
+    return this.initializing;
+  }
+
+  private async registerAll(): Promise<void> {
     await Promise.all(
       this.slots.map(async (s, slot) => {
         await this.replace(s, slot);
@@ -56,13 +80,8 @@ export class TransactionalProducer {
     this.initialized = true;
   }
 
-  /** The ids may have had another owner since (a new group generation): `init` again before relying on them. */
-  invalidate(): void {
-    this.initialized = false;
-  }
-
   /** Without `offsets`, the transaction only makes `messages` visible all together or not at all. */
-  async commit(messages: Messages, offsets?: { groupId: string; topic: string; partition: number; nextOffset: string }, maxRequestBytes = 900_000): Promise<void> {
+  async commit(messages: Messages, offsets?: TransactionOffsets, maxRequestBytes = 900_000): Promise<void> {
     const slot = this.next;
     this.next = (slot + 1) % this.slots.length;
     const s = this.slots[slot];
@@ -74,7 +93,7 @@ export class TransactionalProducer {
         for (const chunk of chunksBySize(list, maxRequestBytes)) await txn.send({ topic, messages: chunk });
       }
       const open = txn;
-      if (offsets) await retryConcurrentTransactions(() => open.sendOffsets({ consumerGroupId: offsets.groupId, topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.nextOffset }] }] }));
+      if (offsets) await retryConcurrentTransactions(() => open.sendOffsets({ consumerGroupId: offsets.groupId, topics: offsetTopics(offsets), consumerGroupMetadata: offsets.generation }));
       await txn.commit();
     } catch (err) {
       await txn?.abort().catch(() => undefined);
@@ -93,6 +112,16 @@ export class TransactionalProducer {
     await s.producer.connect();
     s.broken = false;
   }
+}
+
+function offsetTopics(offsets: TransactionOffsets): kafkajs.TopicOffsets[] {
+  const byTopic = new Map<string, kafkajs.PartitionOffset[]>();
+  for (const p of offsets.partitions) {
+    let list = byTopic.get(p.topic);
+    if (!list) byTopic.set(p.topic, (list = []));
+    list.push({ partition: p.partition, offset: p.nextOffset });
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
 /** The transactional id of a slot: slot 0 keeps the base id (so an older single-id copy is fenced too). */
