@@ -43,9 +43,12 @@ export const kafkaComponent: StackComponent = {
         ...logConfig, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config, '--ignore-formatted',
       ]);
     }
+    // kafka-server-start.sh's own default heap (1 GiB, fixed). At 512 MiB the old generation stood 82 % full
+    // after an hour of tests and benchmarks: 618 young pauses (12.4 s) and 248 concurrent cycles; at 1 GiB,
+    // 21 pauses (1.5 s) and 4 cycles over the same kind of hour.
     return {
       command: 'java',
-      args: ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', ...logConfig, '-cp', classpath, 'kafka.Kafka', config],
+      args: ['-Xms1g', '-Xmx1g', '-XX:+UseG1GC', ...logConfig, '-cp', classpath, 'kafka.Kafka', config],
     };
   },
 
