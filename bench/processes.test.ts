@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type BenchProcess, cpuSecondsOf, failedBatches, processAgeSeconds } from './processes.js';
+import { type BenchProcess, cpuSecondsOf, failedBatches, processAgeSeconds, stolenCpuSeconds } from './processes.js';
 
 const proc = (logFile: string): BenchProcess => ({ stage: 'onnx-score', logFile, alive: false, stop: async () => undefined });
 
@@ -32,5 +32,14 @@ describe('processAgeSeconds / cpuSecondsOf', () => {
     const cpu = process.cpuUsage();
     expect(Math.abs(cpuSecondsOf(process.pid)! - (cpu.user + cpu.system) / 1e6)).toBeLessThan(0.5);
     expect(processAgeSeconds(2 ** 22 + 1)).toBeNull();
+  });
+});
+
+describe('stolenCpuSeconds', () => {
+  it("reads the steal ticks of /proc/stat's all-cores line, and null when the kernel gives none", () => {
+    const stat = 'cpu  4705 356 584 3699176 23 0 17 1250 0 0\ncpu0 2000 100 300 1800000 10 0 9 700 0 0\nintr 1';
+    expect(stolenCpuSeconds(stat)).toBe(12.5);
+    expect(stolenCpuSeconds('cpu  4705 356 584 3699176\n')).toBeNull();
+    expect(stolenCpuSeconds()).toBeGreaterThanOrEqual(0);
   });
 });

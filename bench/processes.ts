@@ -109,6 +109,16 @@ export function cpuSecondsOf(pid: number): number | null {
   return fields ? (Number(fields[11]) + Number(fields[12])) / 100 : null;
 }
 
+/**
+ * Seconds all cores spent stolen by the hypervisor (/proc/stat's first line, field 8, in USER_HZ ticks): on
+ * a shared virtual machine this is time the run wanted a core and did not get one.
+ */
+export function stolenCpuSeconds(stat = readFileSync('/proc/stat', 'utf8')): number | null {
+  const cpu = stat.split('\n').find((l) => l.startsWith('cpu '));
+  const steal = cpu ? Number(cpu.trim().split(/\s+/)[8]) : NaN;
+  return Number.isFinite(steal) ? steal / 100 : null;
+}
+
 /** Seconds since a process started (field 22, in clock ticks since boot), or null. */
 export function processAgeSeconds(pid: number): number | null {
   const fields = statFields(pid);

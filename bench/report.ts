@@ -56,7 +56,7 @@ export function formatReport(r: BenchResult): string {
     for (const [k, v] of Object.entries(l.byDetector)) out.push(`    ${padR(k, 6)} ${num(v.n)} alerts: p50 ${num(v.p50, 1)} ms, p99 ${num(v.p99, 1)} ms`);
     out.push(`  drained ${num(l.drainAfterLastProduceMs)} ms after the last produce; the benchmark's own send lateness (due → send) p99 ${num(l.sendLate.p99)} ms, max ${num(l.sendLate.max)} ms`);
     const stageCpu = Object.entries(l.cpu.seconds).filter(([k]) => k.includes(':')).reduce((a, [, v]) => a + v, 0);
-    out.push(`  CPU while the measured events were produced: ${num(l.cpu.busyShare * 100)} % of all cores busy with the run (stages ${num(stageCpu, 1)} s, broker ${num(l.cpu.seconds.broker, 1)} s, benchmark ${num(l.cpu.seconds.bench, 1)} s), ${num(l.cpu.usPerEvent)} µs per event`);
+    out.push(`  CPU while the measured events were produced: ${num(l.cpu.busyShare * 100)} % of all cores busy with the run (stages ${num(stageCpu, 1)} s, broker ${num(l.cpu.seconds.broker, 1)} s, benchmark ${num(l.cpu.seconds.bench, 1)} s), ${num(l.cpu.usPerEvent)} µs per event${l.cpu.stolenShare === null ? '' : `; ${num(l.cpu.stolenShare * 100)} % of all cores stolen by the hypervisor`}`);
     out.push('  where it accumulates (record timestamp on the stage\'s output topic − event time):');
     for (const h of l.hops) out.push(`    ${padR(h.topic, 16)} ${pad(num(h.records), 8)} records: p50 ${num(h.p50, 1)} ms, p95 ${num(h.p95, 1)} ms, p99 ${num(h.p99, 1)} ms`);
   }
@@ -110,6 +110,7 @@ export function summaryLine(r: BenchResult) {
     nproc: r.machine.nproc,
     broker_at_start: r.machine.broker ?? null,
     latency_cpu_busy: r.latency ? r.latency.cpu.busyShare : null,
+    latency_cpu_stolen: r.latency ? r.latency.cpu.stolenShare : null,
     latency_cpu_us_per_event: r.latency ? r.latency.cpu.usPerEvent : null,
   };
 }

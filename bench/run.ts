@@ -26,7 +26,7 @@ import { LatencyHistogram } from './histogram.js';
 import { type HopLatency, hopLatencies } from './hops.js';
 import { PROFILE_DIR_ENV } from './profiles.js';
 import { benchModel, type ModelBenchResult } from './model.js';
-import { assertAlive, type BenchProcess, cpuSecondsOf, failedBatches, HopProcess, processAgeSeconds, stackPid, waitGroupsStable } from './processes.js';
+import { assertAlive, type BenchProcess, cpuSecondsOf, failedBatches, HopProcess, processAgeSeconds, stackPid, stolenCpuSeconds, waitGroupsStable } from './processes.js';
 import { profiled } from './cpuprof.js';
 import { RssSampler } from './rss.js';
 import { measureStageCosts, type StageCost } from './stageCost.js';
@@ -107,7 +107,8 @@ export interface LatencyResult {
   byDetector: Record<string, { n: number; p50: number; p99: number }>;
   drainAfterLastProduceMs: number;
   /** CPU seconds of each process while the measured events were produced, and that as a share of all cores. */
-  cpu: { seconds: Record<string, number>; busyShare: number; usPerEvent: number };
+  /** … and the share of all cores the hypervisor stole meanwhile (null where /proc/stat has no steal field). */
+  cpu: { seconds: Record<string, number>; busyShare: number; stolenShare: number | null; usPerEvent: number };
   /** Measured events' due time → their send handed to kafkajs (the oldest of each send): the harness's own delay. */
   sendLate: { p99: number; max: number };
   /** Record timestamp − event time on each stage's output topic (where the latency accumulates). */
@@ -467,7 +468,7 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
     let lastShown = 0;
     let lastSend = -Infinity;
     const sendLate = new LatencyHistogram();
-    let cpuFrom: { at: number; cpu: Record<string, number> } | undefined;
+    let cpuFrom: { at: number; cpu: Record<string, number>; stolen: number | null } | undefined;
     while (next < events.length) {
       const now = Date.now();
       // Like a collector's linger: what fell due is sent together, at most once per lingerMs. Each event's
@@ -480,10 +481,12 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
       lastSend = now;
       const batch: EncodedEvent[] = [];
       if (next >= warmTotal) {
-        cpuFrom ??= { at: now, cpu: cpuSnapshot(p.sampler!) };
+        cpuFrom ??= { at: now, cpu: cpuSnapshot(p.sampler!), stolen: stolenCpuSeconds() };
         sendLate.record(now - due(next));
       }
-      while (next < events.length && due(next) <= now) {
+      // At most produceChunk per send: after a stall (a shared host's steal reached 8.8 s once) what fell due
+      // exceeded the broker's request limit and failed the run; the rest goes in the next round, still late.
+      while (next < events.length && due(next) <= now && batch.length < opts.produceChunk) {
         batch.push(encodeEvent({ ...events[next].event, event_time: Math.round(due(next)) }, codec));
         next++;
       }
@@ -499,6 +502,8 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
     const cpuTo = cpuSnapshot(p.sampler!);
     const cpuSeconds = Object.fromEntries(Object.entries(cpuTo).map(([k, v]) => [k, Math.round((v - (cpuFrom?.cpu[k] ?? v)) * 100) / 100]));
     const cpuTotal = sumWhere(cpuSeconds, () => true);
+    const stolenTo = stolenCpuSeconds();
+    const coreSeconds = cpuFrom ? ((producedAt - cpuFrom.at) / 1000) * os.availableParallelism() : NaN;
     const measuredFrom = due(warmTotal);
     tracker.markProducerDone();
     await tracker.waitDone({ everyMs: 100, timeoutMs: 300_000, onPoll: (prog) => { assertAlive(procs); opts.progress(`  [latency] draining  ${prog.map((s) => `${s.name} ${s.consumed}${s.doneAt ? '✓' : ''}`).join('  ')}`); } });
@@ -537,7 +542,12 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
       byDetector: Object.fromEntries([...by].map(([k, h]) => [k, { n: h.count, p50: r1(h.percentile(50)), p99: r1(h.percentile(99)) }])),
       drainAfterLastProduceMs: Math.max(...nodes.map((n) => tracker.doneAt(n.name)!)) - producedAt,
       sendLate: { p99: r1(sendLate.percentile(99)), max: r1(sendLate.max) },
-      cpu: { seconds: cpuSeconds, busyShare: cpuFrom ? Math.round((cpuTotal / (((producedAt - cpuFrom.at) / 1000) * os.availableParallelism())) * 100) / 100 : NaN, usPerEvent: Math.round((cpuTotal / total) * 1e6) },
+      cpu: {
+        seconds: cpuSeconds,
+        busyShare: Math.round((cpuTotal / coreSeconds) * 100) / 100,
+        stolenShare: cpuFrom?.stolen != null && stolenTo !== null ? Math.round(((stolenTo - cpuFrom.stolen) / coreSeconds) * 100) / 100 : null,
+        usPerEvent: Math.round((cpuTotal / total) * 1e6),
+      },
       hops: await hopLatencies(catalog, /-lc[0-9]+$/),
     };
   } finally {
