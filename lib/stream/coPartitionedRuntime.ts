@@ -8,12 +8,13 @@ import { serveMetrics, stageMetrics } from '../metrics.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
 import { SchemaRegistryClient } from '../serde/registry.js';
 import type { RunningStage, RuntimeOptions } from './kafkaRuntime.js';
-import { slotId, TransactionalProducer } from './transactions.js';
+import { type GroupGeneration, slotId, TransactionalProducer } from './transactions.js';
 import { encodeBatchOutput, recordCommittedBatch } from './batchOutput.js';
 import { decodeBatch, deadLetterValue, type DeadLetterRecord } from './records.js';
 import type { Decoder, InputRecord, Stage } from './stage.js';
 import { loadTopicCatalog, topicSpec } from '../topics/catalog.js';
 import { keepRunning } from './keepRunning.js';
+import { stableCommittedOffsets } from './stableOffsets.js';
 
 /**
  * Runs a stage that JOINS co-partitioned inputs (kafkaRuntime.ts keeps one state per input
@@ -83,7 +84,10 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
     consumer.pause([{ topic, partitions: [partition] }]);
     paused.add(`${topic}:${partition}`);
   };
-  consumer.on(consumer.events.GROUP_JOIN, () => {
+  // The generation goes with every commit's offsets: the coordinator refuses a copy that lost its partitions.
+  let generation: GroupGeneration = { generationId: -1, memberId: '' };
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    generation = { generationId: payload.generationId, memberId: payload.memberId };
     tasks.clear();
     for (const key of [...paused]) {
       const i = key.lastIndexOf(':');
@@ -91,19 +95,9 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
     }
   });
 
-  const committedOffsets = async (partition: number): Promise<Map<string, bigint | null>> => {
-    const out = new Map<string, bigint | null>();
-    const fetched = await admin.fetchOffsets({ groupId, topics: inputTopics });
-    for (const t of fetched) {
-      const p = t.partitions.find((x) => x.partition === partition);
-      out.set(t.topic, p && Number(p.offset) >= 0 ? BigInt(p.offset) : null);
-    }
-    return out;
-  };
-
   /** Decides where each input of p starts (rebuild or committed) and seeks there; the partition goes live once all are rebuilt. */
   const plan = async (partition: number): Promise<void> => {
-    const committed = await committedOffsets(partition);
+    const committed = await stableCommittedOffsets(admin, groupId, inputTopics, partition);
     const since = Date.now() - stage.rebuildLookbackMs;
     const task: Task = { state: stage.createState('*', partition), liveFrom: new Map(), rebuilding: new Set(), paused: new Set(), position: new Map(), lastProgress: Date.now() };
     for (const topic of [...inputTopics, ...rebuildOnlyTopics]) {
@@ -162,6 +156,7 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
 
   const processBatch = async (batch: Batch, resolveOffset: (o: string) => void, heartbeat: () => Promise<void>) => {
     const { topic, partition } = batch;
+    const fetchedIn = generation;
     const task = tasks.get(partition);
     if (!task) {
       await plan(partition);
@@ -212,7 +207,7 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
     const result = await stage.process(live as InputRecord<In>[], task.state, { replaying: false, now: Date.now, caughtUp: await caughtUp(partition, task) });
     const deadLetters: DeadLetterRecord[] = [...liveFailures, ...result.deadLetters].map((d) => deadLetterValue(stage.name, d));
     const byTopic = encodeBatchOutput(result, deadLetters, stage.deadLetterTopic, catalog, codecs);
-    await producer.commit(byTopic, { groupId, partitions: [{ topic, partition, nextOffset: (BigInt(lastOffset) + 1n).toString() }] });
+    await producer.commit(byTopic, { groupId, partitions: [{ topic, partition, nextOffset: (BigInt(lastOffset) + 1n).toString() }], generation: fetchedIn });
     task.liveFrom.set(topic, BigInt(lastOffset) + 1n);
     resolveOffset(lastOffset);
     recordCommittedBatch(metrics, { topic, partition, liveIn: live.length + liveFailures.length, byTopic, deadLetters, dropped: result.dropped, startedNs: started, offsetLag: batch.offsetLag() });

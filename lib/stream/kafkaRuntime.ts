@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Batch, Consumer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { intSetting, topicPrefix } from '../config.js';
-import { createKafka, TRANSACTION_TIMEOUT_MS, transactionalProducer } from '../kafka/client.js';
+import { createKafka, transactionalProducer } from '../kafka/client.js';
 import { createLogger } from '../log.js';
 import { serveMetrics, stageMetrics } from '../metrics.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
@@ -16,6 +16,7 @@ import { type CommitTicket, GroupCommit } from './groupCommit.js';
 import { type GroupGeneration, slotId, TransactionalProducer } from './transactions.js';
 import type { Decoder, Stage } from './stage.js';
 import { keepRunning } from './keepRunning.js';
+import { stableCommittedOffsets } from './stableOffsets.js';
 
 export interface RuntimeOptions {
   /**
@@ -75,18 +76,6 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
     generation = { generationId: payload.generationId, memberId: payload.memberId };
   });
 
-  const stableCommittedOffset = async (topic: string, partition: number): Promise<bigint | null> => {
-    const deadline = Date.now() + 2 * TRANSACTION_TIMEOUT_MS;
-    for (;;) {
-      const [found] = await admin.fetchOffsets({ groupId, topics: [topic], requireStable: true });
-      const mine = found?.partitions.find((p) => p.partition === partition);
-      if (!mine?.unstable) return mine && Number(mine.offset) >= 0 ? BigInt(mine.offset) : null;
-      // Another copy's (or a dead copy's) transaction holds offsets of this partition: it commits, aborts or times out.
-      if (Date.now() > deadline) throw new Error(`the committed offset of ${topic}[${partition}] stayed unstable for ${2 * TRANSACTION_TIMEOUT_MS} ms`);
-      await sleep(50);
-    }
-  };
-
   const offsetAtTime = async (topic: string, partition: number, ts: number): Promise<bigint | null> => {
     const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, Math.max(0, ts));
     const found = offsets.find((o) => o.partition === partition);
@@ -101,7 +90,7 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
     const key = `${batch.topic}:${batch.partition}`;
     if (checked.has(key)) return false;
     if (!producer.ready) await producer.init();
-    const committed = await stableCommittedOffset(batch.topic, batch.partition);
+    const committed = (await stableCommittedOffsets(admin, groupId, [batch.topic], batch.partition)).get(batch.topic) ?? null;
     checked.add(key);
     if (committed === null || committed <= BigInt(batch.messages[0].offset)) return false;
     tasks.delete(key);
