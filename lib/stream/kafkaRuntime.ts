@@ -52,7 +52,8 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
   const codecs = await outputCodecs(stage, catalog, registry);
   const prefix = topicPrefix();
   const groupId = `${prefix}socflow-${stage.name}`;
-  const kafka = createKafka(`socflow-${stage.name}-${opts.instanceId}`);
+  const clientId = `socflow-${stage.name}-${opts.instanceId}`;
+  const kafka = createKafka(clientId);
   const logicalOf = new Map(stage.inputs.map((t) => [topicSpec(catalog, t).name, t]));
   const transactionalId = `${prefix}socflow-${stage.name}-${opts.instanceId}`;
   const producer = new TransactionalProducer((slot) => transactionalProducer(kafka, slotId(transactionalId, slot)));
@@ -61,6 +62,11 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
   const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: tuning.sessionTimeoutMs, heartbeatInterval: Math.min(3000, tuning.sessionTimeoutMs / 3), maxWaitTimeInMs: tuning.maxWaitTimeInMs, minBytes: tuning.minBytes, maxBytesPerPartition: tuning.maxBytesPerPartition });
   const admin = kafka.admin();
   await Promise.all([consumer.connect(), admin.connect()]);
+  const [group] = (await admin.describeGroups([groupId])).groups;
+  if (group?.members.some((m) => m.clientId === clientId)) {
+    // Its own previous life (killed, not yet timed out of the group) looks the same; a second live copy would fence this one, and back.
+    log.warn({ groupId, instanceId: opts.instanceId }, 'a member with this instance id is already in the group: if it is not this copy\'s previous run, give each copy its own --instance');
+  }
   // Fences this copy's previous life (same ids) and settles what it left open before anything is read.
   await producer.init();
   const inputTopics = stage.inputs.map((t) => topicSpec(catalog, t).name);
