@@ -3,8 +3,8 @@ import type { TelemetryEvent } from '../events.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
 import { SchemaRegistryClient } from '../serde/registry.js';
 import { loadTopicCatalog, topicSpec } from '../topics/catalog.js';
-import { slotId, TransactionalProducer } from '../stream/transactions.js';
-import { createKafka, transactionalProducer } from './client.js';
+import { transactionalProducerFor } from '../stream/transactions.js';
+import { createKafka } from './client.js';
 
 export interface TelemetryPublisher {
   /** Validates every event against the schema first; then publishes them all or none (one transaction). */
@@ -30,7 +30,7 @@ export async function createTelemetryPublisher(clientId = 'socflow-publisher'): 
   const codec: Codec<TelemetryEvent> = await codecFor<TelemetryEvent>(new SchemaRegistryClient(), spec);
   const kafka = createKafka(clientId);
   const transactionalId = `${clientId}-${randomBytes(8).toString('hex')}`;
-  const producer = new TransactionalProducer((slot) => transactionalProducer(kafka, slotId(transactionalId, slot)));
+  const producer = transactionalProducerFor(kafka, transactionalId);
   await producer.connect();
   return {
     validate: (event) => codec.validate(event),

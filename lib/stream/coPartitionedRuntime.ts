@@ -2,13 +2,13 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Batch, type PartitionAssigner } from 'kafkajs';
 import { topicPrefix } from '../config.js';
-import { createKafka, transactionalProducer } from '../kafka/client.js';
+import { createKafka } from '../kafka/client.js';
 import { createLogger } from '../log.js';
 import { serveMetrics, stageMetrics } from '../metrics.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
 import { SchemaRegistryClient } from '../serde/registry.js';
 import type { RunningStage, RuntimeOptions } from './kafkaRuntime.js';
-import { type GroupGeneration, slotId, TransactionalProducer } from './transactions.js';
+import { type GroupGeneration, transactionalProducerFor } from './transactions.js';
 import { encodeBatchOutput, recordCommittedBatch } from './batchOutput.js';
 import { decodeBatch, deadLetterValue, type DeadLetterRecord } from './records.js';
 import type { Decoder, InputRecord, Stage } from './stage.js';
@@ -44,8 +44,9 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
   for (const logical of [...stage.outputs, stage.deadLetterTopic]) codecs.set(logical, await codecFor(registry, topicSpec(catalog, logical)));
   const prefix = topicPrefix();
   const groupId = `${prefix}socflow-${stage.name}`;
-  const kafka = createKafka(`socflow-${stage.name}-${opts.instanceId}`);
-  const producer = new TransactionalProducer((slot) => transactionalProducer(kafka, slotId(`${prefix}socflow-${stage.name}-${opts.instanceId}`, slot)));
+  const clientId = `socflow-${stage.name}-${opts.instanceId}`;
+  const kafka = createKafka(clientId);
+  const producer = transactionalProducerFor(kafka, `${prefix}${clientId}`);
   const consumer = kafka.consumer({
     groupId,
     readUncommitted: false,

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Batch, Consumer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { intSetting, topicPrefix } from '../config.js';
-import { createKafka, transactionalProducer } from '../kafka/client.js';
+import { createKafka } from '../kafka/client.js';
 import { createLogger } from '../log.js';
 import { serveMetrics, stageMetrics } from '../metrics.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
@@ -13,7 +13,7 @@ import { encodeBatchOutput, type MessagesByTopic, recordCommittedBatch } from '.
 import { decodeBatch, deadLetterValue, type DeadLetterRecord } from './records.js';
 import { PartitionTask } from './partitionTask.js';
 import { type CommitTicket, GroupCommit } from './groupCommit.js';
-import { type GroupGeneration, slotId, TransactionalProducer } from './transactions.js';
+import { type GroupGeneration, transactionalProducerFor } from './transactions.js';
 import type { Decoder, Stage } from './stage.js';
 import { keepRunning } from './keepRunning.js';
 import { stableCommittedOffsets } from './stableOffsets.js';
@@ -55,8 +55,7 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
   const clientId = `socflow-${stage.name}-${opts.instanceId}`;
   const kafka = createKafka(clientId);
   const logicalOf = new Map(stage.inputs.map((t) => [topicSpec(catalog, t).name, t]));
-  const transactionalId = `${prefix}socflow-${stage.name}-${opts.instanceId}`;
-  const producer = new TransactionalProducer((slot) => transactionalProducer(kafka, slotId(transactionalId, slot)));
+  const producer = transactionalProducerFor(kafka, `${prefix}${clientId}`);
   const commits = new GroupCommit((messages, offsets) => producer.commit(messages, offsets, opts.maxRequestBytes ?? 900_000), groupId);
   const tuning = runtimeTuning();
   const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: tuning.sessionTimeoutMs, heartbeatInterval: Math.min(3000, tuning.sessionTimeoutMs / 3), maxWaitTimeInMs: tuning.maxWaitTimeInMs, minBytes: tuning.minBytes, maxBytesPerPartition: tuning.maxBytesPerPartition });

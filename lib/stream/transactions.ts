@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type kafkajs from 'kafkajs';
+import { transactionalProducer } from '../kafka/client.js';
 import { chunksBySize } from './chunks.js';
 
 type Messages = Map<string, { key: string; value: Buffer }[]>;
@@ -123,6 +124,10 @@ function offsetTopics(offsets: TransactionOffsets): kafkajs.TopicOffsets[] {
   }
   return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
 }
+
+/** The usual producer: slot 0 has the transactional id `base`, slot 1 `<base>~1`. */
+export const transactionalProducerFor = (kafka: kafkajs.Kafka, base: string): TransactionalProducer =>
+  new TransactionalProducer((slot) => transactionalProducer(kafka, slotId(base, slot)));
 
 /** The transactional id of a slot: slot 0 keeps the base id (so an older single-id copy is fenced too). */
 export const slotId = (base: string, slot: number): string => (slot ? `${base}~${slot}` : base);
