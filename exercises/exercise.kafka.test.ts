@@ -39,7 +39,8 @@ describe.skipIf(!haveModel)('an exercise end to end over the real broker', () =>
     await client.connect();
     await migrate(client);
     await client.end();
-    const env = { SOCFLOW_TOPIC_PREFIX: prefix, DATABASE_URL: databaseUrl, PURPLE_GRACE_MS: '5000', SOCFLOW_MODEL_REGISTRY: registry };
+    const env = { SOCFLOW_TOPIC_PREFIX: prefix, DATABASE_URL: databaseUrl, PURPLE_GRACE_MS: '5000', SOCFLOW_MODEL_REGISTRY: registry,
+      SOCFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000' }; // the restarted purple gets its partitions 6 s after the kill, not 30
     const start = (stage: string) => {
       const p = new StageProcess(stage, env, 'test-0').start();
       processes.push(p);

@@ -7,7 +7,7 @@ import { createLogger } from '../log.js';
 import { serveMetrics, stageMetrics } from '../metrics.js';
 import { type Codec, codecFor } from '../serde/codecs.js';
 import { SchemaRegistryClient } from '../serde/registry.js';
-import type { RunningStage, RuntimeOptions } from './kafkaRuntime.js';
+import { groupLiveness, type RunningStage, type RuntimeOptions } from './kafkaRuntime.js';
 import { type GroupGeneration, transactionalProducerFor } from './transactions.js';
 import { encodeBatchOutput, recordCommittedBatch } from './batchOutput.js';
 import { decodeBatch, deadLetterValue, type DeadLetterRecord } from './records.js';
@@ -32,8 +32,9 @@ import { stableCommittedOffsets } from './stableOffsets.js';
  *    END_BATCH_PROCESS event moves it);
  *  - delivery: one Kafka transaction per batch (outputs, dead letters, the input offset), read-committed input.
  * A stage whose decisions depend on read positions (purple's do) cannot know from a replay what it emitted: it
- * re-reads its own output (rebuildInputs) instead. Across copies kafkajs has no group-metadata fencing
- * (KIP-447): a copy that lost partition p and still commits a transaction is not fenced by the new owner.
+ * re-reads its own output (rebuildInputs) instead. Across copies a copy that lost partition p is fenced by the
+ * group as in runStage: its transaction's offsets carry the generation it fetched in, which the coordinator
+ * refuses once the group has moved on, and the new owner reads p's offset require_stable before its rebuild.
  */
 export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, decode: Decoder<In>, opts: RuntimeOptions & { rebuildStallMs?: number }): Promise<RunningStage> {
   const log = createLogger(`socflow-${stage.name}`, { stage: stage.name, instance: opts.instanceId });
@@ -50,8 +51,7 @@ export async function runCoPartitionedStage<In, State>(stage: Stage<In, State>, 
   const consumer = kafka.consumer({
     groupId,
     readUncommitted: false,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3000,
+    ...groupLiveness(),
     maxWaitTimeInMs: 100,
     maxBytesPerPartition: 1_048_576,
     partitionAssigners: [CoPartitionedAssigner],

@@ -58,7 +58,7 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
   const producer = transactionalProducerFor(kafka, `${prefix}${clientId}`);
   const commits = new GroupCommit((messages, offsets) => producer.commit(messages, offsets, opts.maxRequestBytes ?? 900_000), groupId);
   const tuning = runtimeTuning();
-  const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: tuning.sessionTimeoutMs, heartbeatInterval: Math.min(3000, tuning.sessionTimeoutMs / 3), maxWaitTimeInMs: tuning.maxWaitTimeInMs, minBytes: tuning.minBytes, maxBytesPerPartition: tuning.maxBytesPerPartition });
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, ...groupLiveness(tuning), maxWaitTimeInMs: tuning.maxWaitTimeInMs, minBytes: tuning.minBytes, maxBytesPerPartition: tuning.maxBytesPerPartition });
   const admin = kafka.admin();
   await Promise.all([consumer.connect(), admin.connect()]);
   const [group] = (await admin.describeGroups([groupId])).groups;
@@ -233,6 +233,14 @@ export function runtimeTuning() {
     sliceRecords: intSetting('SOCFLOW_STAGE_SLICE_RECORDS', 500, 1, 1_000_000),
     sessionTimeoutMs: intSetting('SOCFLOW_KAFKA_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),
   };
+}
+
+/**
+ * A consumer's session settings, the same for every runtime: heartbeats at a third of the session at most, so
+ * two can be lost before the group gives the copy's partitions away.
+ */
+export function groupLiveness(tuning: { sessionTimeoutMs: number } = runtimeTuning()) {
+  return { sessionTimeout: tuning.sessionTimeoutMs, heartbeatInterval: Math.min(3000, Math.floor(tuning.sessionTimeoutMs / 3)) };
 }
 
 async function outputCodecs(stage: Stage<any, any>, catalog: TopicCatalog, registry: SchemaRegistryClient): Promise<Map<string, Codec<any>>> {

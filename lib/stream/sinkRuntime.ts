@@ -8,7 +8,7 @@ import { serveMetrics, stageMetrics } from '../metrics.js';
 import { codecFor } from '../serde/codecs.js';
 import { SchemaRegistryClient } from '../serde/registry.js';
 import { loadTopicCatalog, topicSpec } from '../topics/catalog.js';
-import type { RunningStage } from './kafkaRuntime.js';
+import { groupLiveness, type RunningStage } from './kafkaRuntime.js';
 import { deadLetterValue, decodeBatch } from './records.js';
 import type { Sink } from './sink.js';
 import type { Decoder } from './stage.js';
@@ -26,7 +26,7 @@ export async function runSink<In>(sink: Sink<In>, decode: Decoder<In>, opts: { i
   const dlqCodec = await codecFor<unknown>(new SchemaRegistryClient(), dlqSpec);
   const groupId = `${topicPrefix()}socflow-${sink.name}`;
   const kafka = createKafka(`socflow-${sink.name}-${opts.instanceId}`);
-  const consumer = kafka.consumer({ groupId, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3000, maxWaitTimeInMs: 100 });
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, ...groupLiveness(), maxWaitTimeInMs: 100 });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
   await Promise.all([consumer.connect(), producer.connect()]);
   let consecutiveFailures = 0;

@@ -24,7 +24,8 @@ afterAll(async () => {
 describe('purple over the real broker', () => {
   it('joins scenarios, alerts and responses; survives kills with each result exactly once', { timeout: 180_000 }, async () => {
     const { prefix, catalog } = await isolatedCatalog('purple');
-    const env = { SOCFLOW_TOPIC_PREFIX: prefix, PURPLE_GRACE_MS: '5000' };
+    // A 6 s session (the broker's floor): a killed copy's partitions move on after 6 s, not the default 30.
+    const env = { SOCFLOW_TOPIC_PREFIX: prefix, PURPLE_GRACE_MS: '5000', SOCFLOW_KAFKA_SESSION_TIMEOUT_MS: '6000' };
     const start = () => {
       const p = new StageProcess('purple', env, 'test-0').start();
       processes.push(p);
@@ -76,7 +77,7 @@ describe('purple over the real broker', () => {
     await p1.kill(); // after 'early' was emitted, with three scenarios pending
     await tick(Date.now() - 1000);
     const p2 = start();
-    await sleep(4000);
+    await sleep(8000); // p1's session ends, p2 gets the partitions and rebuilds them
     await p2.kill(); // mid-rebuild or just after: nothing pending was due yet
     const p3 = start();
     let all: PurpleGap[] = [];
