@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import { topicSpec, type TopicCatalog } from '../lib/topics/catalog.js';
+import { TRANSACTION_SLOTS } from '../lib/stream/transactions.js';
 
 /** One consumer group of a chain: which topics it reads and which groups write them. */
 export interface ChainNode {
@@ -55,8 +56,9 @@ type Offsets = Map<string, number>; // `${topic}:${partition}` → offset
 /**
  * Follows a chain through its committed offsets (nothing is read from the topics). A node is done once every
  * node upstream is done (the first: once the benchmark finished producing) and its committed offsets have reached
- * the high watermarks of its inputs (on a transactionally written topic the last commit marker takes an
- * offset of its own, so one behind is caught up there).
+ * the high watermarks of its inputs (on a transactionally written topic commit markers take offsets of their
+ * own and a partition can end in one per transactional id of the writer, so that many behind is caught up:
+ * with "one behind" a `bench --quick` waited 300 s for a correlate that had read everything).
  */
 export class ChainTracker {
   private readonly baseline = new Map<string, Offsets>();
@@ -119,7 +121,7 @@ export class ChainTracker {
       for (const input of n.inputs) {
         for (const [tp, high] of highs.get(input.name)!) {
           const behind = Math.max(0, high - (mine.get(tp) ?? 0));
-          if (behind > (input.transactional ? 1 : 0)) lag += behind;
+          if (behind > (input.transactional ? TRANSACTION_SLOTS : 0)) lag += behind;
         }
       }
       p.consumed = this.consumedSince(n, mine);

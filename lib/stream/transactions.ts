@@ -35,12 +35,18 @@ export interface GroupGeneration {
  * id would wait every time). Order still holds: a transaction starts only after the previous one's EndTxn
  * returned, so its records and its offset record come later in the logs, and the group coordinator keeps
  * the offset written last when commit markers land out of order (as it does when it reloads the log).
+ * Records may still land before the previous id's markers (d1 d2 m1 m2: 3 of 400 back-to-back commits on one
+ * partition under load), so a partition's log can end in up to `TRANSACTION_SLOTS` control records, which a
+ * reader's committed offset stays behind until more data arrives.
  *
  * `init` replaces every slot's producer eagerly and registers its transactional id at once (InitProducerId:
  * the broker fences the id's previous owner, aborts what it left open and first completes a commit it had
  * started), for a caller that must read committed offsets only after that (runStage, at start and after a
  * failed commit).
  */
+/** Transactional ids per producer. */
+export const TRANSACTION_SLOTS = 2;
+
 export class TransactionalProducer {
   private readonly slots: { producer: kafkajs.Producer; broken: boolean }[];
   private next = 0;
@@ -50,7 +56,7 @@ export class TransactionalProducer {
   /** `create(slot)` makes the kafkajs producer of a slot, each slot with its own transactional id. */
   constructor(
     private readonly create: (slot: number) => kafkajs.Producer,
-    slots = 2,
+    slots = TRANSACTION_SLOTS,
   ) {
     this.slots = Array.from({ length: slots }, (_, slot) => ({ producer: create(slot), broken: false }));
   }
