@@ -58,7 +58,8 @@ type Offsets = Map<string, number>; // `${topic}:${partition}` → offset
  * node upstream is done (the first: once the benchmark finished producing) and its committed offsets have reached
  * the high watermarks of its inputs (on a transactionally written topic commit markers take offsets of their
  * own and a partition can end in one per transactional id of the writer, so that many behind is caught up:
- * with "one behind" a `bench --quick` waited 300 s for a correlate that had read everything).
+ * with "one behind" a `bench --quick` waited 300 s for a correlate that had read everything). Offsets cannot
+ * tell a trailing marker from a last unread record, so a node may count as done one record early.
  */
 export class ChainTracker {
   private readonly baseline = new Map<string, Offsets>();

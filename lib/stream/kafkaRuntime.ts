@@ -217,10 +217,10 @@ export async function runStage<In, State>(stage: Stage<In, State>, decode: Decod
  * Fetch and produce settings, overridable by environment for tuning (docs/BENCHMARKS.md has the measurements
  * behind the defaults): SOCFLOW_KAFKA_MAX_BYTES_PER_PARTITION (bytes fetched per partition, so the largest
  * batch), SOCFLOW_KAFKA_MIN_BYTES / SOCFLOW_KAFKA_MAX_WAIT_MS (fetch long-poll: answer once this much is
- * there or this long has passed; 128 KiB / 50 ms: below full speed each fetch, hence each transaction, carries
- * more records, which cut the CPU per event at 5,000 events/s by a third and the full run's p99 by a quarter
- * to two fifths for 5–12 ms more at the median), SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY (partition batches of a fetch
- * processed at once; they share one transaction, so it should be at least the partitions a copy owns: 1 makes
+ * there or this long has passed; 128 KiB / 50 ms: below full speed each fetch, hence each transaction,
+ * carries more records, which cut the CPU per event at 5,000 events/s by a third and that phase's p99 in
+ * pipeline + latency runs from 606 / 430 to 344 / 356 ms, for 5–12 ms more at the median),
+ * SOCFLOW_KAFKA_PARTITIONS_CONCURRENTLY (partition batches of a fetch processed at once; they share one transaction, so it should be at least the partitions a copy owns: 1 makes
  * every partition batch its own transaction), SOCFLOW_STAGE_SLICE_RECORDS (records decoded, transformed and
  * encoded at a time within one batch's transaction), SOCFLOW_KAFKA_SESSION_TIMEOUT_MS (how long the group
  * waits for a silent copy before it hands the copy's partitions to the others; the broker's

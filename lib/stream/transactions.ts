@@ -21,6 +21,9 @@ export interface GroupGeneration {
   memberId: string;
 }
 
+/** Transactional ids per producer. */
+export const TRANSACTION_SLOTS = 2;
+
 /**
  * A transactional producer. `commit` writes a batch's outputs and its input offset in one transaction; any
  * failure (including kafkajs #1068, "another operation in progress" on sendOffsets) aborts it whole and the
@@ -44,9 +47,6 @@ export interface GroupGeneration {
  * started), for a caller that must read committed offsets only after that (runStage, at start and after a
  * failed commit).
  */
-/** Transactional ids per producer. */
-export const TRANSACTION_SLOTS = 2;
-
 export class TransactionalProducer {
   private readonly slots: { producer: kafkajs.Producer; broken: boolean }[];
   private next = 0;
