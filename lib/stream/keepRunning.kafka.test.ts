@@ -5,6 +5,7 @@ import { services, uniqueName } from '../../test/kit.js';
 import { createKafka } from '../kafka/client.js';
 import { createLogger } from '../log.js';
 import { keepRunning } from './keepRunning.js';
+import { waitForLeaders } from '../topics/apply.js';
 
 describe('keepRunning over the real broker', () => {
   services();
@@ -15,7 +16,8 @@ describe('keepRunning over the real broker', () => {
   it('runs a consumer again after a crash kafkajs will not restart, and reads on from where it was', async () => {
     await admin.connect();
     const topic = uniqueName('keep-running');
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: false });
+    await waitForLeaders(admin, [topic]); // kafkajs's own wait gives up while a fresh broker's metadata propagates
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })) });

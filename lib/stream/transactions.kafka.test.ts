@@ -4,6 +4,7 @@ import { createKafka, transactionalProducer } from '../kafka/client.js';
 import { readTopic } from '../kafka/readTopic.js';
 import { services, uniqueName } from '../../test/kit.js';
 import { slotId, TransactionalProducer } from './transactions.js';
+import { waitForLeaders } from '../topics/apply.js';
 
 describe('TransactionalProducer over the real broker', () => {
   services();
@@ -15,7 +16,8 @@ describe('TransactionalProducer over the real broker', () => {
     await admin.connect();
     const topic = uniqueName('txn-back-to-back');
     const groupId = uniqueName('txn-group');
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: false });
+    await waitForLeaders(admin, [topic]); // kafkajs's own wait gives up while a fresh broker's metadata propagates
     const base = uniqueName('txn');
     const lookups: string[] = [];
     const producer = new TransactionalProducer((slot) => {
@@ -48,7 +50,8 @@ describe('TransactionalProducer over the real broker', () => {
     await admin.connect();
     const topic = uniqueName('txn-kip447');
     const groupId = uniqueName('txn-kip447-group');
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: false });
+    await waitForLeaders(admin, [topic]); // kafkajs's own wait gives up while a fresh broker's metadata propagates
     const versions: string[] = [];
     const producer = transactionalProducer(kafka, uniqueName('txn-kip447'));
     producer.on(producer.events.REQUEST, (e) => e.payload.apiName === 'TxnOffsetCommit' && versions.push(`TxnOffsetCommit v${e.payload.apiVersion}`));

@@ -57,7 +57,7 @@ export async function applyCatalog(catalog: TopicCatalog, admin: Admin, registry
 }
 
 /** Polls metadata until every partition of the topics has a leader; bounded, so a sick cluster fails clearly. */
-async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+export async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
