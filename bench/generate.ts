@@ -56,23 +56,60 @@ export function clonesFor(events: number, sampleSize: number): number {
 
 /**
  * The first `count` events of the merged timeline of enough clones of the sample; `tag` separates the entity
- * sets of two runs against the same pipeline (throughput and latency phases).
+ * sets of two runs against the same pipeline (throughput and latency phases). Event i is made when asked
+ * for: the plan holds positions only, so a phase that sends its events over minutes does not keep hundreds
+ * of thousands of event objects alive (marking them stalled the benchmark's own producer for 0.4–1.2 s every
+ * ~15 s of the latency phase, and with it every alert of those seconds).
  */
-export function cloneEvents(sample: BenchEvent[], count: number, tag: string): BenchEvent[] {
-  const clones = clonesFor(count, sample.length);
-  const out: BenchEvent[] = [];
-  for (let c = 0; c < clones; c++) {
-    const shift = fnv(`${tag}:${c}`) % SHIFT_MS;
-    for (const { offsetMs, event } of sample) out.push({ offsetMs: offsetMs + shift, event: cloneEvent(event, tag, c) });
+export class ClonePlan {
+  private constructor(
+    private readonly sample: BenchEvent[],
+    private readonly tag: string,
+    private readonly clone: Uint32Array,
+    private readonly index: Uint32Array,
+    private readonly offset: Float64Array,
+  ) {}
+
+  static of(sample: BenchEvent[], count: number, tag: string): ClonePlan {
+    const n = clonesFor(count, sample.length) * sample.length;
+    const clone = new Uint32Array(n);
+    const index = new Uint32Array(n);
+    const offset = new Float64Array(n);
+    const ids: string[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = Math.floor(i / sample.length);
+      const j = i % sample.length;
+      clone[i] = c;
+      index[i] = j;
+      offset[i] = sample[j].offsetMs + (fnv(`${tag}:${c}`) % SHIFT_MS);
+      ids[i] = cloneId(sample[j].event.event_id, `${tag}c${c}`);
+    }
+    const order = new Uint32Array(n).map((_, i) => i);
+    order.sort((a, b) => offset[a] - offset[b] || (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0));
+    const kept = order.subarray(0, Math.min(count, n));
+    return new ClonePlan(sample, tag, kept.map((i) => clone[i]), kept.map((i) => index[i]), Float64Array.from(kept, (i) => offset[i]));
   }
-  out.sort((a, b) => a.offsetMs - b.offsetMs || (a.event.event_id < b.event.event_id ? -1 : a.event.event_id > b.event.event_id ? 1 : 0));
-  return out.slice(0, count);
+
+  get length(): number {
+    return this.clone.length;
+  }
+
+  event(i: number): BenchEvent {
+    return { offsetMs: this.offset[i], event: cloneEvent(this.sample[this.index[i]].event, this.tag, this.clone[i]) };
+  }
 }
+
+/** All of a plan's events at once (the throughput phases encode them before the clock starts). */
+export function cloneEvents(sample: BenchEvent[], count: number, tag: string): BenchEvent[] {
+  const plan = ClonePlan.of(sample, count, tag);
+  return Array.from({ length: plan.length }, (_, i) => plan.event(i));
+}
+
+const cloneId = (eventId: string, suffix: string): string => `${eventId.slice(0, 16)}${fnv(`${eventId}|${suffix}`).toString(16).padStart(8, '0')}-${suffix}`;
 
 function cloneEvent(e: TelemetryEvent, tag: string, c: number): TelemetryEvent {
   const suffix = `${tag}c${c}`;
-  const id = `${e.event_id.slice(0, 16)}${fnv(`${e.event_id}|${suffix}`).toString(16).padStart(8, '0')}-${suffix}`;
-  const base = { ...e, event_id: id, agent_id: entity(e.agent_id, tag, c), host: entity(e.host, tag, c) };
+  const base = { ...e, event_id: cloneId(e.event_id, suffix), agent_id: entity(e.agent_id, tag, c), host: entity(e.host, tag, c) };
   switch (e.type) {
     case 'CONNECTION': {
       const dst = e.payload.dst_ip.split('.');

@@ -21,7 +21,7 @@ import { StageProcess } from '../lib/stream/stageProcess.js';
 import { applyCatalog } from '../lib/topics/apply.js';
 import { loadTopicCatalog, topicSpec, type TopicCatalog } from '../lib/topics/catalog.js';
 import { ChainTracker, chainNodes, type NodeProgress, PIPELINE_STAGES } from './chain.js';
-import { type BenchEvent, cloneAssets, cloneEvents, clonesFor, encodeEvent, type EncodedEvent, loadSample } from './generate.js';
+import { type BenchEvent, ClonePlan, cloneAssets, cloneEvents, clonesFor, encodeEvent, type EncodedEvent, loadSample } from './generate.js';
 import { LatencyHistogram } from './histogram.js';
 import { type HopLatency, hopLatencies } from './hops.js';
 import { PROFILE_DIR_ENV } from './profiles.js';
@@ -111,6 +111,8 @@ export interface LatencyResult {
   cpu: { seconds: Record<string, number>; busyShare: number; stolenShare: number | null; usPerEvent: number };
   /** Measured events' due time → their send handed to kafkajs (the oldest of each send): the harness's own delay. */
   sendLate: { p99: number; max: number };
+  /** The broker's answer to each of those sends (handed to kafkajs → acknowledged): a late send is late because the previous one waited this long. */
+  sendAck: { p50: number; p99: number; max: number };
   /** Record timestamp − event time on each stage's output topic (where the latency accumulates). */
   hops: HopLatency[];
 }
@@ -457,7 +459,10 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
   const warmTotal = Math.round(opts.rate * opts.latencyWarmupS);
   // One open-loop schedule: the warm-up seconds (own entities) run straight into the measured ones, so the
   // measurement starts in the steady state the target is about; the cold start is reported on its own.
-  const events = [...cloneEvents(sample, warmTotal, TAGS.latencyWarmup), ...cloneEvents(sample, total, TAGS.latency)];
+  const warmPlan = ClonePlan.of(sample, warmTotal, TAGS.latencyWarmup);
+  const plan = ClonePlan.of(sample, total, TAGS.latency);
+  const eventAt = (i: number) => (i < warmPlan.length ? warmPlan.event(i) : plan.event(i - warmPlan.length)).event;
+  const count = warmPlan.length + plan.length;
   opts.say(`==> latency: ${opts.rate} events/s offered for ${opts.latencyWarmupS} s of warm-up + ${opts.durationS} s measured (${warmTotal} + ${total} events), event produced → alert row in PostgreSQL`);
   const tracker = new ChainTracker(admin, nodes);
   await tracker.start();
@@ -468,8 +473,9 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
     let lastShown = 0;
     let lastSend = -Infinity;
     const sendLate = new LatencyHistogram();
+    const sendAck = new LatencyHistogram();
     let cpuFrom: { at: number; cpu: Record<string, number>; stolen: number | null } | undefined;
-    while (next < events.length) {
+    while (next < count) {
       const now = Date.now();
       // Like a collector's linger: what fell due is sent together, at most once per lingerMs. Each event's
       // time is its due time, so the wait is part of the latency measured.
@@ -486,16 +492,17 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
       }
       // At most produceChunk per send: after a stall (a shared host's steal reached 8.8 s once) what fell due
       // exceeded the broker's request limit and failed the run; the rest goes in the next round, still late.
-      while (next < events.length && due(next) <= now && batch.length < opts.produceChunk) {
-        batch.push(encodeEvent({ ...events[next].event, event_time: Math.round(due(next)) }, codec));
+      while (next < count && due(next) <= now && batch.length < opts.produceChunk) {
+        batch.push(encodeEvent({ ...eventAt(next), event_time: Math.round(due(next)) }, codec));
         next++;
       }
       await producer.send({ topic, messages: batch });
+      if (next > warmTotal) sendAck.record(Date.now() - now);
       if (now - lastShown > 1000) {
         lastShown = now;
         assertAlive(procs);
         const behind = Math.max(0, now - due(next));
-        opts.progress(`  [latency] ${((now - t0) / 1000).toFixed(1)} s  produced ${next}/${events.length}  producer behind schedule ${behind.toFixed(0)} ms`);
+        opts.progress(`  [latency] ${((now - t0) / 1000).toFixed(1)} s  produced ${next}/${count}  producer behind schedule ${behind.toFixed(0)} ms`);
       }
     }
     const producedAt = Date.now();
@@ -542,6 +549,7 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
       byDetector: Object.fromEntries([...by].map(([k, h]) => [k, { n: h.count, p50: r1(h.percentile(50)), p99: r1(h.percentile(99)) }])),
       drainAfterLastProduceMs: Math.max(...nodes.map((n) => tracker.doneAt(n.name)!)) - producedAt,
       sendLate: { p99: r1(sendLate.percentile(99)), max: r1(sendLate.max) },
+      sendAck: { p50: r1(sendAck.percentile(50)), p99: r1(sendAck.percentile(99)), max: r1(sendAck.max) },
       cpu: {
         seconds: cpuSeconds,
         busyShare: Math.round((cpuTotal / coreSeconds) * 100) / 100,
