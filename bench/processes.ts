@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import { fromRoot } from '../lib/paths.js';
+import { stageProcessEnv } from '../lib/stream/stageProcess.js';
 
 /** What the benchmark needs of a stage process, whichever command it runs. */
 export interface BenchProcess {
@@ -30,7 +31,7 @@ export class HopProcess implements BenchProcess {
   start(): this {
     const log = createWriteStream(this.logFile, { flags: 'a' });
     this.child = spawn(process.execPath, [fromRoot('dist/bench/hop.js'), this.stage, 'bench-0'], {
-      env: { ...process.env, ...this.env, LOG_LEVEL: 'warn' },
+      env: stageProcessEnv(this.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.pipe(log);
