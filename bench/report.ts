@@ -31,7 +31,7 @@ export function formatReport(r: BenchResult): string {
   const broker = r.machine.broker as { upS: number; cpuS: number } | undefined;
   if (broker) out.push(`  broker at start: up ${broker.upS} s, ${broker.cpuS} CPU s of work so far (a fresh broker JVM is not JIT-compiled yet: its first run is slower)`);
   const heapGrowth = r.stageEnv.SOCFLOW_HEAP_GROWING_PERCENT ?? process.env.SOCFLOW_HEAP_GROWING_PERCENT ?? DEFAULT_HEAP_GROWING_PERCENT;
-  out.push(`  topics: ${r.partitions} partitions; stage heap growth ${heapGrowth} % (SOCFLOW_HEAP_GROWING_PERCENT); stage NODE_OPTIONS: ${r.nodeOptions || '(none)'}; stage env: ${Object.entries(r.stageEnv).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
+  out.push(`  topics: ${r.partitions} partitions; stage heap growth ${heapGrowth} % (SOCFLOW_HEAP_GROWING_PERCENT); stage NODE_OPTIONS: ${r.nodeOptions}; stage env: ${Object.entries(r.stageEnv).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`);
   if (r.model) {
     out.push('', `ONNX model ${r.model.model} (lib/models/scorer, one session.run per call)`);
     out.push(`  ${pad('batch', 7)}${pad('rows/s', 12)}${pad('ms/call', 10)}`);

@@ -17,7 +17,7 @@ import { CachedDefaultPartitioner, createKafka } from '../lib/kafka/client.js';
 import { fromRoot } from '../lib/paths.js';
 import { codecFor, type Codec } from '../lib/serde/codecs.js';
 import { SchemaRegistryClient } from '../lib/serde/registry.js';
-import { StageProcess } from '../lib/stream/stageProcess.js';
+import { StageProcess, stageProcessEnv } from '../lib/stream/stageProcess.js';
 import { applyCatalog } from '../lib/topics/apply.js';
 import { loadTopicCatalog, topicSpec, type TopicCatalog } from '../lib/topics/catalog.js';
 import { ChainTracker, chainNodes, type NodeProgress, PIPELINE_STAGES } from './chain.js';
@@ -147,7 +147,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const registryDir = setting('SOCFLOW_MODEL_REGISTRY') ?? fromRoot('models/registry');
   const sample = await loadSample(opts.sample);
   const runId = Date.now().toString(36);
-  const result: BenchResult = { machine, peakRssMb: {}, failedBatches: {}, nodeOptions: opts.nodeOptions ?? '', stageEnv: opts.stageEnv, partitions: 0 };
+  const result: BenchResult = { machine, peakRssMb: {}, failedBatches: {}, nodeOptions: stageProcessEnv(nodeEnv(opts)).NODE_OPTIONS ?? '', stageEnv: opts.stageEnv, partitions: 0 };
   const sampler = new RssSampler((c) => {
     const i = c.cmdline.indexOf('run');
     if (i >= 0 && c.cmdline[i + 1] && c.cmdline.some((a) => a.endsWith('socflow.js'))) return `pipeline:${c.cmdline[i + 1]}`;
