@@ -76,13 +76,15 @@ export class ClonePlan {
     const index = new Uint32Array(n);
     const offset = new Float64Array(n);
     const ids: string[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const c = Math.floor(i / sample.length);
-      const j = i % sample.length;
-      clone[i] = c;
-      index[i] = j;
-      offset[i] = sample[j].offsetMs + (fnv(`${tag}:${c}`) % SHIFT_MS);
-      ids[i] = cloneId(sample[j].event.event_id, `${tag}c${c}`);
+    for (let c = 0, i = 0; i < n; c++) {
+      const shift = fnv(`${tag}:${c}`) % SHIFT_MS;
+      const suffix = `${tag}c${c}`;
+      for (let j = 0; j < sample.length; j++, i++) {
+        clone[i] = c;
+        index[i] = j;
+        offset[i] = sample[j].offsetMs + shift;
+        ids[i] = cloneId(sample[j].event.event_id, suffix);
+      }
     }
     const order = new Uint32Array(n).map((_, i) => i);
     order.sort((a, b) => offset[a] - offset[b] || (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0));

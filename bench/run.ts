@@ -493,7 +493,9 @@ async function measureLatency(p: PhaseContext & { db?: pg.Pool }): Promise<Laten
       // At most produceChunk per send: after a stall (a shared host's steal reached 8.8 s once) what fell due
       // exceeded the broker's request limit and failed the run; the rest goes in the next round, still late.
       while (next < count && due(next) <= now && batch.length < opts.produceChunk) {
-        batch.push(encodeEvent({ ...eventAt(next), event_time: Math.round(due(next)) }, codec));
+        const event = eventAt(next); // a fresh clone: its time can be set in place
+        event.event_time = Math.round(due(next));
+        batch.push(encodeEvent(event, codec));
         next++;
       }
       await producer.send({ topic, messages: batch });
