@@ -69,6 +69,87 @@ describe('kafkajs protocol Encoder (patched)', () => {
   });
 });
 
+// Produce encoding: one buffer per partition batch instead of an Encoder per record copied through five nested
+// encoders, and CRC32C by slicing eight bytes at a time. The generic Record + RecordBatch path stays for what
+// the direct one declines (headers, huge timestamp deltas) and is the reference it must equal byte for byte.
+type Message = { key?: Buffer | string | null; value: Buffer | string | null; timestamp?: number | string; headers?: Record<string, string> };
+type PartitionArgs = { partition: number; messages: Message[]; firstTimestamp: number; maxTimestamp: number; dateNow: number; transactional: boolean; producerId?: unknown; producerEpoch?: number; firstSequence?: number };
+const directPartition: (args: PartitionArgs) => KafkaEncoder | null = require('kafkajs/src/protocol/requests/produce/v3/uncompressedPartition.js');
+const Record: (args: object) => KafkaEncoder = require('kafkajs/src/protocol/recordBatch/record/v0/index.js');
+const { RecordBatch }: { RecordBatch: (args: object) => Promise<KafkaEncoder & { size(): number }> } = require('kafkajs/src/protocol/recordBatch/v0/index.js');
+const crc32C: (b: Buffer) => number = require('kafkajs/src/protocol/recordBatch/crc32C/index.js');
+const Long: { fromValue(v: unknown): unknown } = require('kafkajs/src/utils/long.js');
+const Decoder: new (b: Buffer) => unknown = require('kafkajs/src/protocol/decoder.js');
+const decodeRecordBatch: (d: unknown) => Promise<{ records: { offset: string; timestamp: string; key: Buffer | null; value: Buffer | null }[] }> = require('kafkajs/src/protocol/recordBatch/v0/decoder.js');
+
+async function genericPartition(a: PartitionArgs): Promise<Buffer> {
+  const records = a.messages.map((m, i) => Record({ ...m, offsetDelta: i, timestampDelta: (Number(m.timestamp) || a.dateNow) - a.firstTimestamp }));
+  const batch = await RecordBatch({ compression: 0, records, firstTimestamp: a.firstTimestamp, maxTimestamp: a.maxTimestamp, producerId: a.producerId, producerEpoch: a.producerEpoch, firstSequence: a.firstSequence, transactional: a.transactional, lastOffsetDelta: records.length - 1 });
+  return new Encoder().writeInt32(a.partition).writeInt32(batch.size()).writeEncoder(batch).buffer;
+}
+
+function bitwiseCrc32C(buffer: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of buffer) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+describe('kafkajs produce encoding (patched)', () => {
+  it('computes CRC32C: the check value, and a bit-by-bit reference at every length modulo 8', () => {
+    expect(crc32C(Buffer.from('123456789'))).toBe(0xe3069283);
+    for (let length = 0; length < 600; length += 7) {
+      const buffer = Buffer.from(Array.from({ length }, (_, i) => (i * 131 + length) & 0xff));
+      expect(crc32C(buffer)).toBe(bitwiseCrc32C(buffer));
+    }
+  });
+
+  it('writes a partition batch byte for byte as the generic record path does', async () => {
+    const now = 1_796_000_000_000;
+    const messages: Message[] = Array.from({ length: 300 }, (_, i) => ({
+      key: i % 11 === 0 ? null : i % 3 === 0 ? `agent-é-${i}` : Buffer.from(`agent-${i}`),
+      value: i % 13 === 0 ? null : i % 5 === 0 ? 'x'.repeat(i) : Buffer.alloc(i * 7, i & 0xff),
+      ...(i % 4 === 0 ? { timestamp: now - 100_000 + i * 1_000 } : {}),
+      ...(i === 9 ? { timestamp: String(now + 5) } : {}),
+    }));
+    const cases: PartitionArgs[] = [
+      { partition: 2, messages, firstTimestamp: now - 100_000, maxTimestamp: now + 5, dateNow: now, transactional: true, producerId: Long.fromValue(4711), producerEpoch: 3, firstSequence: 120 },
+      { partition: 0, messages: messages.slice(0, 1), firstTimestamp: now, maxTimestamp: now, dateNow: now, transactional: false },
+    ];
+    for (const args of cases) {
+      const direct = directPartition(args);
+      expect(direct).not.toBeNull();
+      expect(direct!.buffer.equals(await genericPartition(args))).toBe(true);
+    }
+  });
+
+  it('reads back through kafkajs as the same keys, values, offsets and timestamps', async () => {
+    const now = 1_796_000_000_000;
+    const messages = [{ key: 'a', value: Buffer.from('one') }, { key: null, value: null, timestamp: now + 2 }, { key: Buffer.from('c'), value: 'three' }];
+    const direct = directPartition({ partition: 1, messages, firstTimestamp: now, maxTimestamp: now + 2, dateNow: now, transactional: true, producerId: Long.fromValue(9) })!;
+    const { records } = await decodeRecordBatch(new Decoder(direct.buffer.subarray(8)));
+    expect(records.map((r) => [r.offset, r.timestamp, r.key?.toString() ?? null, r.value?.toString() ?? null])).toEqual([
+      ['0', String(now), 'a', 'one'],
+      ['1', String(now + 2), null, null],
+      ['2', String(now), 'c', 'three'],
+    ]);
+  });
+
+  it('leaves headers, timestamp deltas beyond 2^30 ms and empty batches to the generic path', () => {
+    const now = 1_796_000_000_000;
+    const base = { partition: 0, firstTimestamp: now, maxTimestamp: now, dateNow: now, transactional: false };
+    expect(directPartition({ ...base, messages: [{ value: 'v', headers: { trace: 'x' } }] })).toBeNull();
+    expect(directPartition({ ...base, messages: [{ value: 'v', timestamp: now + 2 ** 30 }] })).toBeNull();
+    expect(directPartition({ ...base, messages: [] })).toBeNull();
+  });
+
+  it('is wired into the produce request', () => {
+    expect(readFileSync(require.resolve('kafkajs/src/protocol/requests/produce/v3/request.js'), 'utf8')).toContain("require('./uncompressedPartition')");
+  });
+});
+
 // The transaction manager looks its coordinators up once and again only after a request to one failed.
 type EosManager = {
   initProducerId(): Promise<void>;
