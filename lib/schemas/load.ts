@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { fromRoot } from '../paths.js';
+import { avroTypeOptions } from '../serde/nullableUnions.js';
 
 type AvroSchema = string | AvroSchema[] | { [key: string]: unknown };
 
@@ -56,5 +57,5 @@ export function loadTopicSchema(file: string): Record<string, unknown> {
 }
 
 export function avroType(file: string): avro.Type {
-  return avro.Type.forSchema(loadTopicSchema(file) as avro.Schema, { wrapUnions: false });
+  return avro.Type.forSchema(loadTopicSchema(file) as avro.Schema, avroTypeOptions());
 }

@@ -1,8 +1,11 @@
 import avro from 'avsc';
 import { avroType, loadTopicSchema } from '../schemas/load.js';
+import { avroTypeOptions } from './nullableUnions.js';
 import { type SchemaRegistryClient, UnknownSchemaError } from './registry.js';
 
 const MAGIC = 0;
+/** Shared by every serde: encoding is synchronous. Grows to the largest record written. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
 
 export class DecodeError extends Error {
   constructor(
@@ -28,7 +31,7 @@ export class AvroSerde<T> {
     readonly schemaId: number,
     readonly schema: Record<string, unknown>,
   ) {
-    this.type = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: false });
+    this.type = avro.Type.forSchema(schema as avro.Schema, avroTypeOptions());
   }
 
   /** Looks up (registering if needed) the schema file under the subject. */
@@ -38,12 +41,20 @@ export class AvroSerde<T> {
     return new AvroSerde<T>(registry, subject, id, schema);
   }
 
+  /**
+   * Writes into one shared scratch buffer and copies the record out once: avsc's `toBuffer` would allocate a
+   * zero-filled buffer of its own per record (outside Node's pool), which the framing then copies again.
+   */
   encode(value: T): Buffer {
-    const body = this.type.toBuffer(value);
-    const framed = Buffer.allocUnsafe(5 + body.length);
-    framed.writeUInt8(MAGIC, 0);
-    framed.writeUInt32BE(this.schemaId, 1);
-    body.copy(framed, 5);
+    let end = this.type.encode(value, scratch, 5);
+    if (end < 0) {
+      scratch = Buffer.allocUnsafe(Math.max(2 * scratch.length, scratch.length - end));
+      end = this.type.encode(value, scratch, 5);
+    }
+    scratch.writeUInt8(MAGIC, 0);
+    scratch.writeUInt32BE(this.schemaId, 1);
+    const framed = Buffer.allocUnsafe(end);
+    scratch.copy(framed, 0, 0, end);
     return framed;
   }
 

@@ -1,6 +1,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { requireSetting } from '../config.js';
+import { avroTypeOptions } from './nullableUnions.js';
 
 export type Compatibility = 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FULL' | 'NONE';
 
@@ -67,7 +68,7 @@ export class SchemaRegistryClient {
     if (res.status === 404) throw new UnknownSchemaError(id);
     if (!res.ok) throw new Error(`schema registry: HTTP ${res.status} fetching schema id ${id}`);
     const { schema } = (await res.json()) as { schema: string };
-    return avro.Type.forSchema(JSON.parse(schema), { wrapUnions: false });
+    return avro.Type.forSchema(JSON.parse(schema), avroTypeOptions());
   }
 
   private http(method: string, path: string, body?: unknown): Promise<Response> {
