@@ -150,6 +150,50 @@ describe('kafkajs produce encoding (patched)', () => {
   });
 });
 
+// Fetch decoding: an uncompressed batch's records read with number arithmetic instead of a Decoder and four
+// BigInt-backed Longs per record; the generic path stays for headers and offsets beyond 2^53.
+type DecodedRecord = { offset: string; timestamp: string; key: Buffer | null; value: Buffer | null; headers: Record<string, unknown>; attributes: number; isControlRecord: boolean; magicByte: number };
+const readBatch = async (partitionEntry: Buffer, firstOffset: bigint) => {
+  const batch = Buffer.from(partitionEntry.subarray(8));
+  batch.writeBigInt64BE(firstOffset, 0);
+  return (await decodeRecordBatch(new Decoder(batch))).records as unknown as DecodedRecord[];
+};
+
+describe('kafkajs fetch decoding (patched)', () => {
+  const now = 1_796_000_000_000;
+  const messages: Message[] = Array.from({ length: 400 }, (_, i) => ({
+    key: i % 9 === 0 ? null : `k${i}`,
+    value: i % 17 === 0 ? null : Buffer.alloc(i * 3, i & 0xff),
+    ...(i % 3 === 0 ? { timestamp: now + i * 50_000 } : {}),
+  }));
+  const args = { partition: 0, messages, firstTimestamp: now, maxTimestamp: now + 399 * 50_000, dateNow: now + 7, transactional: true, producerId: Long.fromValue(3) };
+
+  it('reads every offset, timestamp, key and value of a batch, with a first offset far above 2^32', async () => {
+    const records = await readBatch(directPartition(args)!.buffer, 2n ** 40n + 5n);
+    expect(records).toHaveLength(messages.length);
+    records.forEach((r, i) => {
+      const m = messages[i];
+      expect(r.offset).toBe(String(2n ** 40n + 5n + BigInt(i)));
+      expect(r.timestamp).toBe(String(m.timestamp ?? now + 7));
+      expect(r.key === null ? null : r.key.toString()).toBe(m.key ?? null);
+      expect(r.value === null ? null : Buffer.compare(r.value, m.value as Buffer)).toBe(m.value === null ? null : 0);
+      expect([r.headers, r.attributes, r.isControlRecord, r.magicByte]).toEqual([{}, 0, false, 2]);
+    });
+  });
+
+  it('gives the same records as the generic path, which still reads headers and offsets beyond 2^53', async () => {
+    const entry = directPartition(args)!.buffer;
+    const beyond = await readBatch(entry, 2n ** 60n);
+    expect(beyond[399].offset).toBe(String(2n ** 60n + 399n));
+    const fast = await readBatch(entry, 2n ** 52n);
+    const strip = (r: DecodedRecord, shift: bigint) => ({ ...r, offset: String(BigInt(r.offset) + shift), batchContext: undefined });
+    expect(fast.map((r) => strip(r, 2n ** 60n - 2n ** 52n))).toEqual(beyond.map((r) => strip(r, 0n)));
+    const withHeaders = await genericPartition({ ...args, messages: [...messages.slice(0, 3), { key: 'h', value: 'v', headers: { trace: 'abc' } }] });
+    const records = await readBatch(withHeaders, 0n);
+    expect(records.map((r) => [r.offset, r.key?.toString() ?? null, r.headers.trace?.toString()])).toEqual([['0', null, undefined], ['1', 'k1', undefined], ['2', 'k2', undefined], ['3', 'h', 'abc']]);
+  });
+});
+
 // The transaction manager looks its coordinators up once and again only after a request to one failed.
 type EosManager = {
   initProducerId(): Promise<void>;

@@ -1,4 +1,4 @@
-import { CONNECTION_TRAFFIC_ATTRIBUTES, type NetworkConnection, type TrafficAttribute } from '../../lib/events.js';
+import type { NetworkConnection, TrafficAttribute } from '../../lib/events.js';
 import { type Conn, ConnWindow } from './connWindow.js';
 import type { TrafficRules } from './rules.js';
 
@@ -46,11 +46,6 @@ export function toConn(c: NetworkConnection, time: number, rules: TrafficRules):
     serror: rules.serror_flags.includes(c.flag),
     rerror: rules.rerror_flags.includes(c.flag),
   };
-}
-
-/** True when the sensor sent all 19 traffic attributes. */
-export function hasSensorFeatures(c: NetworkConnection): boolean {
-  return CONNECTION_TRAFFIC_ATTRIBUTES.every((k) => typeof c[k] === 'number' && Number.isFinite(c[k]));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { hasTrafficAttributes } from '../../lib/connectionChecks.js';
 import type { EventType, TelemetryEvent } from '../../lib/events.js';
 import type { DeadLetter, InputRecord, OutputRecord, Stage, StageResult } from '../../lib/stream/stage.js';
 import { type AuthState, createAuthState, observeAuth } from './authBursts.js';
@@ -8,7 +9,7 @@ import { createMetricState, type MetricState, observeMetrics } from './metricSta
 import { type CorrelateRules, rebuildLookback } from './rules.js';
 import type { CorrelatedEvent, FeatureSource, Signal } from './signal.js';
 import { ConnWindow } from './connWindow.js';
-import { hasSensorFeatures, observeConnection, toConn } from './trafficWindow.js';
+import { observeConnection, toConn } from './trafficWindow.js';
 import { eventProblem } from './validateEvent.js';
 
 export const INPUT_TOPIC = 'rbp.normalized';
@@ -131,7 +132,7 @@ function correlate(entity: EntityState, event: TelemetryEvent, ts: number, rules
     case 'CONNECTION': {
       const conn = toConn(event.payload, t, rules.traffic);
       const features = observeConnection((entity.traffic ??= new ConnWindow()), conn, inTime, watermark, rules.traffic);
-      if (hasSensorFeatures(event.payload)) return { value: forward([], event, 'SENSOR'), late: !inTime };
+      if (hasTrafficAttributes(event.payload)) return { value: forward([], event, 'SENSOR'), late: !inTime };
       return { value: forward([], { ...event, payload: { ...event.payload, ...features } }, 'COMPUTED'), late: !inTime };
     }
     case 'COMPLIANCE':

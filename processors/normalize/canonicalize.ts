@@ -1,6 +1,7 @@
 import type avro from 'avsc';
 import type { Severity, TelemetryEvent } from '../../lib/events.js';
 import { avroType } from '../../lib/schemas/load.js';
+import { firstNegativeAttribute } from '../../lib/connectionChecks.js';
 import { telemetryToWire, withPayloadDefaults } from '../../lib/serde/telemetry.js';
 
 export interface CanonicalizeLimits {
@@ -28,9 +29,11 @@ let telemetryType: avro.Type | undefined;
 
 /**
  * Validates an event against the Avro schema (field-level errors) and puts it in canonical form:
- * UTC ms timestamps, one severity scale, lower-case names, trimmed and bounded strings.
+ * UTC ms timestamps, one severity scale, lower-case names, trimmed and bounded strings. `decodedFromAvro`: the
+ * input was decoded into this build's reader schema, so it is schema-valid by construction and the type check
+ * (a full walk of the record) is skipped; JSON input always gets it.
  */
-export function canonicalize(input: unknown, now: number, limits: CanonicalizeLimits): Canonical {
+export function canonicalize(input: unknown, now: number, limits: CanonicalizeLimits, decodedFromAvro = false): Canonical {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return invalid('event must be an object');
   const raw = input as Record<string, unknown>;
   const eventTime = toEpochMs(raw.event_time);
@@ -46,7 +49,7 @@ export function canonicalize(input: unknown, now: number, limits: CanonicalizeLi
     ingest_time: null,
     payload: withPayloadDefaults(type, raw.payload),
   } as TelemetryEvent;
-  const problems = schemaProblems(event);
+  const problems = decodedFromAvro ? [] : schemaProblems(event);
   if (problems.length) return invalid(problems.slice(0, 5).join('; '));
 
   for (const field of ['event_id', 'agent_id', 'host', 'source'] as const) {
@@ -82,11 +85,8 @@ function canonicalPayload(event: TelemetryEvent): Canonical {
       break;
     case 'CONNECTION': {
       const c = event.payload;
-      // A loop, not Object.entries(c).find: that allocated an array per attribute (48 per connection).
-      for (const k in c) {
-        const v = (c as Record<string, unknown>)[k];
-        if (typeof v === 'number' && v < 0 && k !== 'src_port' && k !== 'dst_port') return invalid(`connection.${k}: must not be negative`);
-      }
+      const negative = firstNegativeAttribute(c);
+      if (negative) return invalid(`connection.${negative}: must not be negative`);
       if (c.src_port < 0 || c.src_port > 65535 || c.dst_port < 0 || c.dst_port > 65535) return invalid('connection: ports must be within 0-65535');
       // In place: the payload is this record's own decoded object, and a 48-field copy per connection was
       // the largest allocation left in normalize (young-generation GC was a quarter of its CPU).

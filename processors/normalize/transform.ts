@@ -39,7 +39,7 @@ export function createNormalizeStage(lookupAssets: AssetLookup, config: Normaliz
       let duplicates = 0;
       for (const record of batch) {
         state.seen.forgetBefore(record.timestamp - config.dedupWindowMs);
-        const result = canonicalize(record.value.event, now, config);
+        const result = canonicalize(record.value.event, now, config, record.value.format === 'avro');
         if (!result.ok) {
           deadLetters.push({ record, reason: result.reason, error: result.error });
           continue;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { CONNECTION_TRAFFIC_ATTRIBUTES, type Alert, type NetworkConnection, type TelemetryEvent } from '../../lib/events.js';
+import { hasTrafficAttributes, missingTrafficAttributes } from '../../lib/connectionChecks.js';
+import type { Alert, NetworkConnection, TelemetryEvent } from '../../lib/events.js';
 import { DriftWindow, driftGauges, publishDrift, type DriftGauges, type DriftOptions, type DriftReport } from '../../lib/models/drift.js';
 import type { ModelHolder } from '../../lib/models/holder.js';
 import type { ScoreRow } from '../../lib/models/scorer.js';
@@ -116,7 +117,7 @@ export function createOnnxScoreStage(opts: OnnxScoreOptions): Stage<CorrelatedEv
         batch.forEach((r, i) => {
           if (invalid[i]) return;
           const ev = r.value.event;
-          if (ev.type === 'CONNECTION' && complete(ev.payload)) {
+          if (ev.type === 'CONNECTION' && hasTrafficAttributes(ev.payload)) {
             rowOf[i] = rows.length;
             rows.push(ev.payload);
             rowTimes.push(ev.event_time);
@@ -173,7 +174,7 @@ export function createOnnxScoreStage(opts: OnnxScoreOptions): Stage<CorrelatedEv
           }
           if (event.type === 'CONNECTION') {
             // Correlate promises all 41 attributes; a connection without them cannot be scored.
-            if (!produced) deadLetters.push({ record, reason: 'missing_features', error: `connection ${event.event_id} lacks traffic attributes (${missingTraffic(event.payload).join(', ')}); it cannot be scored` });
+            if (!produced) deadLetters.push({ record, reason: 'missing_features', error: `connection ${event.event_id} lacks traffic attributes (${missingTrafficAttributes(event.payload).join(', ')}); it cannot be scored` });
             return;
           }
           if (!produced) drop('no_detection');
@@ -224,14 +225,6 @@ function driftRecord(ref: string, report: DriftReport): OutputRecord {
       psi: report.psi,
     },
   };
-}
-
-function complete(c: NetworkConnection): boolean {
-  return CONNECTION_TRAFFIC_ATTRIBUTES.every((a) => typeof c[a] === 'number' && Number.isFinite(c[a]));
-}
-
-function missingTraffic(c: NetworkConnection): string[] {
-  return CONNECTION_TRAFFIC_ATTRIBUTES.filter((a) => !(typeof c[a] === 'number' && Number.isFinite(c[a])));
 }
 
 /** Why a value cannot be processed (a hand-made or corrupt record; the Avro decoder already checks types). */
