@@ -32,11 +32,13 @@ describe('DriftWindow', () => {
     count: { kind: 'numeric', bin_edges: [1, 10, 100], proportions: [0.25, 0.25, 0.5, 0] },
     service: { kind: 'categorical', proportions: { http: 0.6, ftp: 0.3, __other__: 0.1 } },
   };
-  const rowsLike = (n: number, shift: boolean) =>
-    Array.from({ length: n }, (_, i) => {
+  const rowsLike = (n: number, shift: boolean) => {
+    const rows = Array.from({ length: n }, (_, i) => {
       const q = i % 4;
       return shift ? { count: 500, service: 'telnet' } : { count: q === 0 ? 1 : q === 1 ? 5 : 50, service: i % 10 < 6 ? 'http' : i % 10 < 9 ? 'ftp' : 'smtp' };
     });
+    return { count: rows.map((r) => r.count), service: rows.map((r) => r.service) };
+  };
 
   it('closes a window by rows and reports per-feature PSI; a shifted window scores higher', () => {
     const w = new DriftWindow(dist, { windowRows: 100 });
@@ -55,6 +57,21 @@ describe('DriftWindow', () => {
       expect(text).toMatch(/socflow_model_feature_psi\{feature="service"\} \d/);
       expect(text).toMatch(/socflow_model_max_psi \d/);
     });
+  });
+
+  it('counts the same whether rows come in one batch or many, across a window closing mid-batch', () => {
+    const whole = new DriftWindow(dist, { windowRows: 70 });
+    const split = new DriftWindow(dist, { windowRows: 70 });
+    const all = rowsLike(100, false);
+    const times = Array.from({ length: 100 }, (_, i) => i);
+    const reports = [whole.observe(all, times)];
+    for (let i = 0; i < 100; i += 13) {
+      const r = split.observe({ count: all.count.slice(i, i + 13), service: all.service.slice(i, i + 13) }, times.slice(i, i + 13));
+      if (r) reports.push(r);
+    }
+    expect(reports).toHaveLength(2);
+    expect(reports[1]).toEqual(reports[0]);
+    expect(reports[0]!.rows).toBe(70);
   });
 
   it('closes a window by event time once it has enough rows', () => {

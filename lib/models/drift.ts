@@ -47,6 +47,8 @@ export function numericBin(edges: readonly number[], x: number): number {
 interface FeatureHistogram {
   feature: string;
   bins: string[] | null;
+  /** bin → its index: a linear search of `bins` (70 services) per row was most of onnx-score's drift cost. */
+  binIndex: Map<string, number> | null;
   edges: number[] | null;
   expected: number[];
   counts: number[];
@@ -70,7 +72,8 @@ export interface DriftReport {
   max: { feature: string; psi: number };
 }
 
-export type DriftRow = Record<string, string | number | null>;
+/** Feature name → its value in each row (null: not known). */
+export type DriftColumns = Readonly<Record<string, readonly unknown[] | undefined>>;
 
 /** Accumulates scored rows against one model's training distribution; `observe` returns a report when a window closes. */
 export class DriftWindow {
@@ -86,32 +89,47 @@ export class DriftWindow {
     this.windowMs = opts.windowMs ?? 60_000;
     this.minRows = opts.minRows ?? 200;
     this.features = Object.entries(distribution).map(([feature, d]) => {
-      if (d.kind === 'numeric') return { feature, bins: null, edges: d.bin_edges, expected: d.proportions, counts: new Array(d.proportions.length).fill(0) };
+      if (d.kind === 'numeric') return { feature, bins: null, binIndex: null, edges: d.bin_edges, expected: d.proportions, counts: new Array(d.proportions.length).fill(0) };
       const bins = Object.keys(d.proportions);
       if (!bins.includes('__other__')) bins.push('__other__');
-      return { feature, bins, edges: null, expected: bins.map((b) => d.proportions[b] ?? 0), counts: new Array(bins.length).fill(0) };
+      const binIndex = new Map(bins.map((b, i) => [b, i]));
+      return { feature, bins, binIndex, edges: null, expected: bins.map((b) => d.proportions[b] ?? 0), counts: new Array(bins.length).fill(0) };
     });
   }
 
-  /** Adds rows (with their event time); returns the window's PSI report when this closed it. */
-  observe(rows: readonly DriftRow[], eventTimes: readonly number[]): DriftReport | null {
+  /**
+   * Adds rows, given as one column of values per feature (a feature without a column is not counted), with their
+   * event times; returns the window's PSI report when this closed it (the last one, should one batch close two).
+   */
+  observe(columns: DriftColumns, eventTimes: readonly number[]): DriftReport | null {
     let report: DriftReport | null = null;
-    rows.forEach((row, i) => {
+    let from = 0;
+    for (let i = 0; i < eventTimes.length; i++) {
       if (this.firstTime === null) this.firstTime = eventTimes[i];
-      for (const f of this.features) {
-        const v = row[f.feature];
-        if (v === null || v === undefined) continue;
-        if (f.edges) f.counts[numericBin(f.edges, Number(v))]++;
-        else {
-          const at = f.bins!.indexOf(String(v));
-          f.counts[at >= 0 ? at : f.bins!.length - 1]++;
-        }
-      }
       this.rows++;
       const span = eventTimes[i] - this.firstTime;
-      if (this.rows >= this.windowRows || (span >= this.windowMs && this.rows >= this.minRows)) report = this.close(eventTimes[i]);
-    });
+      if (this.rows >= this.windowRows || (span >= this.windowMs && this.rows >= this.minRows)) {
+        this.count(columns, from, i + 1);
+        from = i + 1;
+        report = this.close(eventTimes[i]);
+      }
+    }
+    this.count(columns, from, eventTimes.length);
     return report;
+  }
+
+  // Column by column, so each feature's values are read in a loop of their own.
+  private count(columns: DriftColumns, from: number, to: number): void {
+    for (const f of this.features) {
+      const column = columns[f.feature];
+      if (!column) continue;
+      for (let i = from; i < to; i++) {
+        const v = column[i];
+        if (v === null || v === undefined) continue;
+        if (f.edges) f.counts[numericBin(f.edges, Number(v))]++;
+        else f.counts[f.binIndex!.get(String(v)) ?? f.bins!.length - 1]++;
+      }
+    }
   }
 
   private close(end: number): DriftReport {

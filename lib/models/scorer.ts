@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { attributeColumns } from '../connectionAttributes.js';
 import { CONNECTION_ATTRIBUTES, CONNECTION_STRING_ATTRIBUTES, type NetworkConnection } from '../events.js';
 import type { ModelManifest } from './manifest.js';
 import type { LoadedModel } from './registry.js';
@@ -11,6 +12,8 @@ export interface Scores {
   probabilities: Float64Array;
   /** 1 = attack, 0 = normal: P(attack) >= manifest threshold, or the graph's label when the manifest has none. */
   labels: Uint8Array;
+  /** The rows' values, one column per attribute in `CONNECTION_ATTRIBUTES` order (what the tensors were built from). */
+  columns: unknown[][];
 }
 
 const STRING_INPUTS = new Set<string>(CONNECTION_STRING_ATTRIBUTES);
@@ -56,17 +59,19 @@ export class Scorer {
 
   async score(rows: readonly ScoreRow[]): Promise<Scores> {
     const n = rows.length;
-    if (n === 0) return { probabilities: new Float64Array(0), labels: new Uint8Array(0) };
+    if (n === 0) return { probabilities: new Float64Array(0), labels: new Uint8Array(0), columns: CONNECTION_ATTRIBUTES.map(() => []) };
+    const columns = attributeColumns(rows);
     const feeds: Record<string, ort.Tensor> = {};
-    for (const attr of CONNECTION_ATTRIBUTES) {
+    CONNECTION_ATTRIBUTES.forEach((attr, k) => {
+      const column = columns[k];
       if (STRING_INPUTS.has(attr)) {
-        feeds[attr] = new ort.Tensor('string', rows.map((r) => String(r[attr] ?? '')), [n, 1]);
+        feeds[attr] = new ort.Tensor('string', column.map((v) => String(v ?? '')), [n, 1]);
       } else {
         const data = new Float32Array(n);
-        for (let i = 0; i < n; i++) data[i] = Number(r0(rows[i][attr]));
+        for (let i = 0; i < n; i++) data[i] = r0(column[i] as number | string | null | undefined);
         feeds[attr] = new ort.Tensor('float32', data, [n, 1]);
       }
-    }
+    });
     const fetches = this.manifest.threshold === null ? ['probabilities', 'label'] : ['probabilities'];
     this.runs++;
     const out = await this.session.run(feeds, fetches);
@@ -82,7 +87,7 @@ export class Scorer {
       labels[i] = threshold !== null ? (p[2 * i + 1] >= threshold ? 1 : 0) : graphLabels![i] === 1n ? 1 : 0;
     }
     this.rows += n;
-    return { probabilities, labels };
+    return { probabilities, labels, columns };
   }
 
   async release(): Promise<void> {

@@ -1,4 +1,4 @@
-import { hasTrafficAttributes } from '../../lib/connectionChecks.js';
+import { hasTrafficAttributes } from '../../lib/connectionAttributes.js';
 import type { EventType, TelemetryEvent } from '../../lib/events.js';
 import type { DeadLetter, InputRecord, OutputRecord, Stage, StageResult } from '../../lib/stream/stage.js';
 import { type AuthState, createAuthState, observeAuth } from './authBursts.js';

@@ -1,7 +1,7 @@
 import type avro from 'avsc';
 import type { Severity, TelemetryEvent } from '../../lib/events.js';
 import { avroType } from '../../lib/schemas/load.js';
-import { firstNegativeAttribute } from '../../lib/connectionChecks.js';
+import { firstNegativeAttribute } from '../../lib/connectionAttributes.js';
 import { telemetryToWire, withPayloadDefaults } from '../../lib/serde/telemetry.js';
 
 export interface CanonicalizeLimits {
@@ -30,8 +30,8 @@ let telemetryType: avro.Type | undefined;
 /**
  * Validates an event against the Avro schema (field-level errors) and puts it in canonical form:
  * UTC ms timestamps, one severity scale, lower-case names, trimmed and bounded strings. `decodedFromAvro`: the
- * input was decoded into this build's reader schema, so it is schema-valid by construction and the type check
- * (a full walk of the record) is skipped; JSON input always gets it.
+ * input was decoded into this build's reader schema, so it is schema-valid and complete by construction and
+ * the type check (a full walk of the record) and the payload defaults are skipped; JSON input always gets both.
  */
 export function canonicalize(input: unknown, now: number, limits: CanonicalizeLimits, decodedFromAvro = false): Canonical {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return invalid('event must be an object');
@@ -47,7 +47,8 @@ export function canonicalize(input: unknown, now: number, limits: CanonicalizeLi
     metadata: raw.metadata ?? {},
     asset: null,
     ingest_time: null,
-    payload: withPayloadDefaults(type, raw.payload),
+    // Avro readers fill the defaults themselves.
+    payload: decodedFromAvro ? raw.payload : withPayloadDefaults(type, raw.payload),
   } as TelemetryEvent;
   const problems = decodedFromAvro ? [] : schemaProblems(event);
   if (problems.length) return invalid(problems.slice(0, 5).join('; '));

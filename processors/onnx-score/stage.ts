@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { hasTrafficAttributes, missingTrafficAttributes } from '../../lib/connectionChecks.js';
-import type { Alert, NetworkConnection, TelemetryEvent } from '../../lib/events.js';
+import { hasTrafficAttributes, missingTrafficAttributes } from '../../lib/connectionAttributes.js';
+import { type Alert, CONNECTION_ATTRIBUTES, type NetworkConnection, type TelemetryEvent } from '../../lib/events.js';
 import { DriftWindow, driftGauges, publishDrift, type DriftGauges, type DriftOptions, type DriftReport } from '../../lib/models/drift.js';
 import type { ModelHolder } from '../../lib/models/holder.js';
 import type { ScoreRow } from '../../lib/models/scorer.js';
@@ -190,7 +190,7 @@ export function createOnnxScoreStage(opts: OnnxScoreOptions): Stage<CorrelatedEv
         }
         if (!ctx.replaying && rows.length && scorer.manifest.training_distribution) {
           if (!drift || drift.ref !== scorer.ref) drift = { ref: scorer.ref, window: new DriftWindow(scorer.manifest.training_distribution, opts.drift) };
-          const report = drift.window.observe(rows as unknown as Record<string, string | number | null>[], rowTimes);
+          const report = drift.window.observe(Object.fromEntries(CONNECTION_ATTRIBUTES.map((a, k) => [a, scores.columns[k]])), rowTimes);
           if (report) {
             if (metrics) publishDrift(metrics.drift, report);
             outputs.push(driftRecord(scorer.ref, report));

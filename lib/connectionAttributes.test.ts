@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstNegativeAttribute, hasTrafficAttributes, missingTrafficAttributes } from './connectionChecks.js';
+import { attributeColumns, firstNegativeAttribute, hasTrafficAttributes, missingTrafficAttributes } from './connectionAttributes.js';
 import { CONNECTION_ATTRIBUTES, CONNECTION_TRAFFIC_ATTRIBUTES, type NetworkConnection } from './events.js';
 
 function connection(overrides: Record<string, unknown> = {}): NetworkConnection {
@@ -27,5 +27,15 @@ describe('compiled connection checks', () => {
     }
     const none = connection(Object.fromEntries(CONNECTION_TRAFFIC_ATTRIBUTES.map((a) => [a, null])));
     expect(missingTrafficAttributes(none)).toEqual([...CONNECTION_TRAFFIC_ATTRIBUTES]);
+  });
+
+  it('reads rows into one column per attribute, in dataset order', () => {
+    const rows = [connection({ duration: 7, service: 'http', count: null }), connection({ duration: 8, service: 'ftp' })];
+    const columns = attributeColumns(rows);
+    expect(columns).toHaveLength(CONNECTION_ATTRIBUTES.length);
+    CONNECTION_ATTRIBUTES.forEach((a, k) => expect(columns[k]).toEqual(rows.map((r) => r[a])));
+    expect(columns[CONNECTION_ATTRIBUTES.indexOf('service')]).toEqual(['http', 'ftp']);
+    expect(columns[CONNECTION_ATTRIBUTES.indexOf('count')]).toEqual([null, rows[1].count]);
+    expect(attributeColumns([]).every((c) => c.length === 0)).toBe(true);
   });
 });
