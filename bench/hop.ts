@@ -24,7 +24,7 @@ const HOPS: Record<string, { kind: 'stage'; inputs: string[]; output: string; dl
   'quota-store': { kind: 'sink', inputs: ['rbp.quota_updates', 'rbp.proposals', 'rbp.approvals'], dlq: 'rbp.alerts.dlq' },
 };
 
-const bytes: Decoder<Buffer> = async (b) => ({ ok: true, value: b });
+const bytes: Decoder<Buffer> = (b) => ({ ok: true, value: b });
 
 function identityStage(name: string, inputs: string[], output: string, dlq: string): Stage<Buffer, null> {
   return {

@@ -67,12 +67,21 @@ export class AvroSerde<T> {
     return problems;
   }
 
-  async decode(buffer: Buffer): Promise<T> {
+  /**
+   * Synchronous for this build's schema id and every writer schema already resolved; a promise only while a new
+   * writer schema is fetched from the registry. Throws (or rejects with) a DecodeError.
+   */
+  decode(buffer: Buffer): T | Promise<T> {
     if (buffer.length < 5 || buffer.readUInt8(0) !== MAGIC) {
       throw new DecodeError('not Confluent-framed Avro (no magic byte 0 and schema id)', 'not_avro');
     }
     const id = buffer.readUInt32BE(1);
-    const resolver = await this.resolverFor(id);
+    const resolver = id === this.schemaId ? null : this.resolvers.get(id);
+    if (resolver === undefined) return this.resolverFor(id).then((r) => this.read(buffer, id, r));
+    return this.read(buffer, id, resolver);
+  }
+
+  private read(buffer: Buffer, id: number, resolver: avro.Resolver | null): T {
     try {
       const { value, offset } = this.type.decode(buffer, 5, resolver ?? undefined);
       if (offset < 0) throw new DecodeError(`truncated Avro record (schema id ${id}, ${buffer.length} bytes)`, 'truncated');

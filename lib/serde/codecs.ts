@@ -7,7 +7,8 @@ import { telemetryFromWire, telemetryToWire, type WireTelemetryEvent } from './t
 export interface Codec<T> {
   readonly subject: string;
   encode(value: T): Buffer;
-  decode(bytes: Buffer): Promise<T>;
+  /** Synchronous unless a new writer schema has to be fetched first. */
+  decode(bytes: Buffer): T | Promise<T>;
   /** Field paths that do not fit the schema (empty when the value is valid). */
   validate(value: T): string[];
 }
@@ -30,7 +31,10 @@ export async function codecFor<T>(registry: SchemaRegistryClient, spec: TopicSpe
   return {
     subject: spec.valueSubject,
     encode: (value) => serde.encode(map.toWire(value)),
-    decode: async (bytes) => map.fromWire(await serde.decode(bytes)) as T,
+    decode: (bytes) => {
+      const wire = serde.decode(bytes);
+      return (wire instanceof Promise ? wire.then(map.fromWire) : map.fromWire(wire)) as T | Promise<T>;
+    },
     validate: (value) => serde.validate(map.toWire(value)),
   };
 }

@@ -2,20 +2,32 @@ import { type Codec, codecFor } from '../serde/codecs.js';
 import { DecodeError } from '../serde/avro.js';
 import { SchemaRegistryClient } from '../serde/registry.js';
 import { loadTopicCatalog, topicSpec } from '../topics/catalog.js';
-import type { Decoder } from './stage.js';
+import type { Decoded, Decoder } from './stage.js';
+
+/**
+ * `codec.decode(bytes)` as a decoder's result, `wrap`ped: an undecodable record becomes its DecodeError's reason;
+ * synchronous whenever the codec is.
+ */
+export function decodeWith<T, R>(codec: Pick<Codec<T>, 'decode'>, bytes: Buffer, wrap: (value: T) => R): Decoded<R> | Promise<Decoded<R>> {
+  const ok = (value: T): Decoded<R> => ({ ok: true, value: wrap(value) });
+  try {
+    const value = codec.decode(bytes);
+    return value instanceof Promise ? value.then(ok, undecodable) : ok(value);
+  } catch (err) {
+    return undecodable(err);
+  }
+}
+
+function undecodable(err: unknown): Decoded<never> {
+  // A registry outage is not the record's fault: rethrow so the batch is retried, not dead-lettered.
+  if (err instanceof DecodeError && err.reason !== 'registry_unavailable') return { ok: false, reason: err.reason, error: err.message };
+  throw err;
+}
 
 /** A decoder for the catalog topic's Avro value; undecodable bytes become a dead letter with the reason. */
 export async function avroDecoder<T>(logicalTopic: string, registry = new SchemaRegistryClient()): Promise<Decoder<T>> {
   const codec: Codec<T> = await codecFor<T>(registry, topicSpec(loadTopicCatalog(), logicalTopic));
-  return async (bytes) => {
-    try {
-      return { ok: true, value: await codec.decode(bytes) };
-    } catch (err) {
-      // A registry outage is not the record's fault: rethrow so the batch is retried, not dead-lettered.
-      if (err instanceof DecodeError && err.reason !== 'registry_unavailable') return { ok: false, reason: err.reason, error: err.message };
-      throw err;
-    }
-  };
+  return (bytes) => decodeWith(codec, bytes, (value) => value);
 }
 
 /** Decoders for several input topics of one stage, chosen by the record's topic. */

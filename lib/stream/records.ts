@@ -1,5 +1,5 @@
 import type { Batch } from 'kafkajs';
-import type { DeadLetter, Decoder, InputRecord } from './stage.js';
+import type { DeadLetter, Decoded, Decoder, InputRecord } from './stage.js';
 
 /** The value of a *.dlq record (schemas/avro/dead-letter.avsc). */
 export interface DeadLetterValue {
@@ -43,6 +43,16 @@ export function deadLetterValue(stage: string, dl: DeadLetter): DeadLetterRecord
   };
 }
 
+// A decoder that throws synchronously fails the batch as one that rejects does (Promise.all observes every
+// pending decode, so none is left to reject unhandled).
+function decodeOne<T>(decode: Decoder<T>, bytes: Buffer, topic: string): Decoded<T> | Promise<Decoded<T>> {
+  try {
+    return decode(bytes, topic);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
 /**
  * Decodes a kafkajs batch; records that do not decode become dead letters with the decoder's reason. Every
  * decode is started at once and awaited together (one await per batch, not per record); records and dead
@@ -52,7 +62,8 @@ export async function decodeBatch<T>(batch: Pick<Batch, 'topic' | 'partition' | 
   const { topic, partition, messages } = batch;
   const records: InputRecord<T>[] = [];
   const failures: DeadLetter[] = [];
-  const decoded = await Promise.all(messages.map((m) => (m.value === null ? null : decode(m.value, topic))));
+  const started = messages.map((m) => (m.value === null ? null : decodeOne(decode, m.value, topic)));
+  const decoded = started.some((d) => d instanceof Promise) ? await Promise.all(started) : (started as (Decoded<T> | null)[]);
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     const d = decoded[i];

@@ -20,7 +20,9 @@ export function eventProblem(v: unknown): string | null {
   if (!isObj(p)) return `${v.type} event without payload`;
   switch (v.type as TelemetryEvent['type']) {
     case 'CONNECTION':
-      for (const k of ['dst_ip', 'service', 'flag']) if (!isStr(p[k])) return `connection.${k} must be a string`;
+      if (!isStr(p.dst_ip)) return 'connection.dst_ip must be a string';
+      if (!isStr(p.service)) return 'connection.service must be a string';
+      if (!isStr(p.flag)) return 'connection.flag must be a string';
       if (!isNum(p.src_port)) return 'connection.src_port must be a number';
       return null;
     case 'AUTH':

@@ -39,5 +39,9 @@ describe('Avro through the real broker and registry', () => {
     await consumer.disconnect();
     expect(received.raw.readUInt8(0)).toBe(0);
     expect(received.decoded).toEqual(event);
+    // This build's own schema id decodes synchronously (no promise per record).
+    const again = codec.decode(received.raw);
+    expect(again).not.toBeInstanceOf(Promise);
+    expect(again).toEqual(event);
   });
 });
