@@ -5,7 +5,7 @@ import type { Decoder } from './stage.js';
 const batch = (values: (string | null)[]) => ({
   topic: 't',
   partition: 2,
-  messages: values.map((v, i) => ({ offset: String(10 + i), timestamp: String(1_000 + i), key: Buffer.from(`k${i}`), value: v === null ? null : Buffer.from(v), headers: {}, attributes: 0, size: 0 })),
+  messages: values.map((v, i) => ({ offset: String(10 + i), timestamp: String(1_000 + i), key: Buffer.from(`k${i}`), value: v === null ? null : Buffer.from(v), headers: {}, attributes: 0 })),
 });
 
 describe('decodeBatch', () => {
