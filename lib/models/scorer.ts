@@ -59,8 +59,8 @@ export class Scorer {
 
   async score(rows: readonly ScoreRow[]): Promise<Scores> {
     const n = rows.length;
-    if (n === 0) return { probabilities: new Float64Array(0), labels: new Uint8Array(0), columns: CONNECTION_ATTRIBUTES.map(() => []) };
     const columns = attributeColumns(rows);
+    if (n === 0) return { probabilities: new Float64Array(0), labels: new Uint8Array(0), columns };
     const feeds: Record<string, ort.Tensor> = {};
     CONNECTION_ATTRIBUTES.forEach((attr, k) => {
       const column = columns[k];

@@ -26,6 +26,8 @@ const Base = avro.types.UnwrappedUnionType as unknown as new (types: avro.Type[]
 const baseRead = Base.prototype._read;
 const baseWrite = Base.prototype._write;
 
+// One class per branch type, each naming its tap method, rather than one class calling a branch reader it
+// holds: that shared call site would see every branch type again, which is the dispatch these remove.
 // Zigzag varints: branch 0 is the byte 0, branch 1 the byte 2.
 const NULL_BRANCH = 0;
 const VALUE_BRANCH = 2;
