@@ -55,7 +55,7 @@ export function formatReport(r: BenchResult): string {
     out.push(`  ${num(l.samples)} alerts: p50 ${num(l.p50, 1)} ms, p95 ${num(l.p95, 1)} ms, p99 ${num(l.p99, 1)} ms, max ${num(l.max, 1)} ms, mean ${num(l.mean, 1)} ms${l.negative ? ` (${l.negative} negative, clock skew)` : ''}`);
     for (const [k, v] of Object.entries(l.byDetector)) out.push(`    ${padR(k, 6)} ${num(v.n)} alerts: p50 ${num(v.p50, 1)} ms, p99 ${num(v.p99, 1)} ms`);
     out.push(`  drained ${num(l.drainAfterLastProduceMs)} ms after the last produce; the benchmark's own send lateness (due → send) p99 ${num(l.sendLate.p99)} ms, max ${num(l.sendLate.max)} ms; its sends acknowledged after p50 ${num(l.sendAck.p50)}, p99 ${num(l.sendAck.p99)}, max ${num(l.sendAck.max)} ms`);
-    const stages = Object.entries(l.cpu.seconds).filter(([k]) => k.includes(':'));
+    const stages = Object.entries(l.cpu.seconds).filter(([k, v]) => k.includes(':') && v > 0); // the phase's own processes
     const stageCpu = stages.reduce((a, [, v]) => a + v, 0);
     const perStage = stages.map(([k, v]) => `${k.slice(k.indexOf(':') + 1)} ${num(v, 1)}`).join(', ');
     out.push(`  CPU while the measured events were produced: ${num(l.cpu.busyShare * 100)} % of all cores busy with the run (stages ${num(stageCpu, 1)} s: ${perStage}; broker ${num(l.cpu.seconds.broker, 1)} s, benchmark ${num(l.cpu.seconds.bench, 1)} s), ${num(l.cpu.usPerEvent)} µs per event${l.cpu.stolenShare === null ? '' : `; ${num(l.cpu.stolenShare * 100)} % of all cores stolen by the hypervisor`}`);
