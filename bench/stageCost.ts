@@ -10,6 +10,7 @@ import { decodeBatch } from '../lib/stream/records.js';
 import type { Decoder, Stage } from '../lib/stream/stage.js';
 import { topicSpec, type TopicCatalog } from '../lib/topics/catalog.js';
 import { loadRules } from '../processors/correlate/rules.js';
+import { correlateDecoder } from '../processors/correlate/start.js';
 import { createCorrelateStage } from '../processors/correlate/transform.js';
 import { normalizeDecoder } from '../processors/normalize/decode.js';
 import { createNormalizeStage, DEFAULT_NORMALIZE_CONFIG } from '../processors/normalize/transform.js';
@@ -67,7 +68,7 @@ export async function measureStageCosts(opts: { catalog: TopicCatalog; events: E
     for (const stage of [normalize, correlate, score]) for (const t of stage.outputs) encoders.set(t, await codec(t));
     const n = await runOne(normalize, 'rbp.metrics', normalizeDecoder(await codec<TelemetryEvent>('rbp.metrics'), 1_048_576), encoders, input, opts.batchSize);
     results.push(n.cost);
-    const c = await runOne(correlate, 'rbp.normalized', await avroDecoder<TelemetryEvent>('rbp.normalized', registry), encoders, n.out, opts.batchSize);
+    const c = await runOne(correlate, 'rbp.normalized', await correlateDecoder(registry), encoders, n.out, opts.batchSize);
     results.push(c.cost);
     const s = await runOne(score, 'rbp.correlated', await avroDecoder('rbp.correlated', registry), encoders, c.out, opts.batchSize);
     results.push(s.cost);

@@ -46,10 +46,30 @@ export class AvroSerde<T> {
    * zero-filled buffer of its own per record (outside Node's pool), which the framing then copies again.
    */
   encode(value: T): Buffer {
-    let end = this.type.encode(value, scratch, 5);
-    if (end < 0) {
+    return this.framed((buf) => this.type.encode(value, buf, 5));
+  }
+
+  /**
+   * Encodes a record whose first field's Avro bytes are at hand (an event decoded with this build's schema and
+   * forwarded unchanged): a record's encoding is its fields' encodings in order, so only the others are written.
+   */
+  encodeAfterFirstField(firstField: Buffer, value: Record<string, unknown>): Buffer {
+    const fields = (this.type as avro.types.RecordType).fields;
+    return this.framed((buf) => {
+      let end = 5 + firstField.length;
+      if (end > buf.length) return buf.length - end;
+      firstField.copy(buf, 5);
+      for (let i = 1; i < fields.length && end >= 0; i++) end = fields[i].type.encode(value[fields[i].name], buf, end);
+      return end;
+    });
+  }
+
+  /** `write` fills the scratch buffer from offset 5 and returns the end, or a negative shortfall (avsc's convention). */
+  private framed(write: (buf: Buffer) => number): Buffer {
+    let end = write(scratch);
+    while (end < 0) {
       scratch = Buffer.allocUnsafe(Math.max(2 * scratch.length, scratch.length - end));
-      end = this.type.encode(value, scratch, 5);
+      end = write(scratch);
     }
     scratch.writeUInt8(MAGIC, 0);
     scratch.writeUInt32BE(this.schemaId, 1);

@@ -1,6 +1,7 @@
 import type { TopicSpec } from '../topics/catalog.js';
 import { AvroSerde } from './avro.js';
 import type { SchemaRegistryClient } from './registry.js';
+import type { TelemetryEvent } from '../events.js';
 import { telemetryFromWire, telemetryToWire, type WireTelemetryEvent } from './telemetry.js';
 
 /** Bytes ↔ domain values for one topic: Avro in Confluent framing, plus the domain mapping of its schema. */
@@ -25,16 +26,54 @@ const MAPPINGS: Record<string, Mapping> = {
   },
 };
 
-export async function codecFor<T>(registry: SchemaRegistryClient, spec: TopicSpec): Promise<Codec<T>> {
+/**
+ * The Avro bytes (this build's TelemetryEvent schema, no framing) of events decoded by a codec made with
+ * `keepEncoded`, by event object. correlate forwards most events unchanged inside a CorrelatedEvent, whose
+ * first field is the event: its encoding copies these bytes instead of writing the event again (that encoding
+ * was ~10 % of correlate's CPU). Such events are frozen, so a transform cannot change one in place and leave
+ * its bytes stale: it must build a new object (which is then encoded as usual).
+ */
+const encodedEvents = new WeakMap<object, Buffer>();
+
+export interface CodecOptions {
+  /** Telemetry events only: keep each event's bytes for a CorrelatedEvent that forwards it (see encodedEvents). */
+  keepEncoded?: boolean;
+}
+
+export async function codecFor<T>(registry: SchemaRegistryClient, spec: TopicSpec, options: CodecOptions = {}): Promise<Codec<T>> {
   const serde = await AvroSerde.forSubject<unknown>(registry, spec.valueSubject, spec.valueSchema);
   const map = MAPPINGS[spec.valueSchema] ?? identity;
+  const fromWire = options.keepEncoded && spec.valueSchema === 'telemetry-event.avsc' ? keepingEncoded(serde, map.fromWire) : (_bytes: Buffer, wire: unknown) => map.fromWire(wire);
+  const encode =
+    spec.valueSchema === 'correlated-event.avsc'
+      ? (value: CorrelatedValue) => {
+          const body = encodedEvents.get(value.event);
+          return body ? serde.encodeAfterFirstField(body, value) : serde.encode(map.toWire(value));
+        }
+      : (value: unknown) => serde.encode(map.toWire(value));
   return {
     subject: spec.valueSubject,
-    encode: (value) => serde.encode(map.toWire(value)),
+    encode: encode as (value: T) => Buffer,
     decode: (bytes) => {
       const wire = serde.decode(bytes);
-      return (wire instanceof Promise ? wire.then(map.fromWire) : map.fromWire(wire)) as T | Promise<T>;
+      return (wire instanceof Promise ? wire.then((w) => fromWire(bytes, w)) : fromWire(bytes, wire)) as T | Promise<T>;
     },
     validate: (value) => serde.validate(map.toWire(value)),
+  };
+}
+
+type CorrelatedValue = { event: object } & Record<string, unknown>;
+
+/** fromWire that records the event's bytes when the writer schema is this build's (else they differ from ours). */
+function keepingEncoded(serde: AvroSerde<unknown>, fromWire: (wire: unknown) => unknown): (bytes: Buffer, wire: unknown) => unknown {
+  return (bytes, wire) => {
+    const event = fromWire(wire) as TelemetryEvent;
+    if (bytes.readUInt32BE(1) !== serde.schemaId) return event;
+    Object.freeze(event);
+    Object.freeze(event.payload);
+    Object.freeze(event.metadata);
+    if (event.asset) Object.freeze(event.asset);
+    encodedEvents.set(event, bytes.subarray(5));
+    return event;
   };
 }

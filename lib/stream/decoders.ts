@@ -1,4 +1,4 @@
-import { type Codec, codecFor } from '../serde/codecs.js';
+import { type Codec, codecFor, type CodecOptions } from '../serde/codecs.js';
 import { DecodeError } from '../serde/avro.js';
 import { SchemaRegistryClient } from '../serde/registry.js';
 import { loadTopicCatalog, topicSpec } from '../topics/catalog.js';
@@ -25,8 +25,8 @@ function undecodable(err: unknown): Decoded<never> {
 }
 
 /** A decoder for the catalog topic's Avro value; undecodable bytes become a dead letter with the reason. */
-export async function avroDecoder<T>(logicalTopic: string, registry = new SchemaRegistryClient()): Promise<Decoder<T>> {
-  const codec: Codec<T> = await codecFor<T>(registry, topicSpec(loadTopicCatalog(), logicalTopic));
+export async function avroDecoder<T>(logicalTopic: string, registry = new SchemaRegistryClient(), options: CodecOptions = {}): Promise<Decoder<T>> {
+  const codec: Codec<T> = await codecFor<T>(registry, topicSpec(loadTopicCatalog(), logicalTopic), options);
   return (bytes) => decodeWith(codec, bytes, (value) => value);
 }
 

@@ -10,6 +10,10 @@ export interface InputRecord<T> {
   key: string | null;
   /** Kafka record timestamp (ms): what the state rebuild looks back by. */
   timestamp: number;
+  /**
+   * Read-only to the stage: a transform that changes an event builds a new object. (correlate's decoder freezes
+   * the events whose bytes it keeps for re-use, lib/serde/codecs.ts; normalize owns and rewrites its own.)
+   */
   value: T;
   /** Original bytes, kept for dead letters. */
   raw: Buffer | null;

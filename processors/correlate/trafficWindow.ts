@@ -50,7 +50,8 @@ export function toConn(c: NetworkConnection, time: number, rules: TrafficRules):
 
 /**
  * Adds the connection to the window when `accept` (it is in time), evicts what no in-time connection can
- * need any more, and returns the connection's features over the window as it now stands.
+ * need any more, and returns the connection's features over the window as it now stands — or null when
+ * `withFeatures` is false (the sensor measured them: the window still needs the connection for later ones).
  */
 export function observeConnection(
   w: ConnWindow,
@@ -58,16 +59,19 @@ export function observeConnection(
   accept: boolean,
   watermark: number,
   rules: TrafficRules,
-): TrafficFeatures {
-  const horizon = conn.time - rules.host_window_max_age_ms;
+  withFeatures = true,
+): TrafficFeatures | null {
   // Window members are position ranges of the window, followed by the connection itself when it is too
   // late to be inserted.
   if (accept) w.insert(conn);
-  const end = w.upper(conn.time); // after the last member: the connection itself when it was inserted
-  const own = accept ? 0 : 1;
-  const timeFrom = w.upper(conn.time - rules.time_window_ms);
-  const hostFrom = Math.max(end - rules.host_window_connections + own, w.upper(horizon));
-  const features = computeFeatures(w, conn, timeFrom, hostFrom, end, !accept);
+  let features: TrafficFeatures | null = null;
+  if (withFeatures) {
+    const end = w.upper(conn.time); // after the last member: the connection itself when it was inserted
+    const own = accept ? 0 : 1;
+    const timeFrom = w.upper(conn.time - rules.time_window_ms);
+    const hostFrom = Math.max(end - rules.host_window_connections + own, w.upper(conn.time - rules.host_window_max_age_ms));
+    features = computeFeatures(w, conn, timeFrom, hostFrom, end, !accept);
+  }
   if (accept) w.evict(watermark - Math.max(rules.time_window_ms, rules.host_window_max_age_ms), rules.max_connections_per_entity);
   return features;
 }

@@ -131,8 +131,9 @@ function correlate(entity: EntityState, event: TelemetryEvent, ts: number, rules
   switch (event.type) {
     case 'CONNECTION': {
       const conn = toConn(event.payload, t, rules.traffic);
-      const features = observeConnection((entity.traffic ??= new ConnWindow()), conn, inTime, watermark, rules.traffic);
-      if (hasTrafficAttributes(event.payload)) return { value: forward([], event, 'SENSOR'), late: !inTime };
+      const measured = hasTrafficAttributes(event.payload);
+      const features = observeConnection((entity.traffic ??= new ConnWindow()), conn, inTime, watermark, rules.traffic, !measured);
+      if (measured) return { value: forward([], event, 'SENSOR'), late: !inTime };
       return { value: forward([], { ...event, payload: { ...event.payload, ...features } }, 'COMPUTED'), late: !inTime };
     }
     case 'COMPLIANCE':

@@ -40,8 +40,13 @@ export function canonicalize(input: unknown, now: number, limits: CanonicalizeLi
   if (eventTime === undefined) return invalid(`event_time: expected UTC milliseconds (or an ISO-8601 string), got ${JSON.stringify(raw.event_time)?.slice(0, 60)}`);
   const type = typeof raw.type === 'string' ? raw.type.trim().toUpperCase() : raw.type;
   if (raw.payload === null || raw.payload === undefined) return invalid(`payload: missing for type ${String(type)}`);
+  // Field by field, not `...raw`: a generic copy of the decoded record per event (unknown JSON fields would
+  // not reach the output anyway: the Avro mapping names every field).
   const event = {
-    ...raw,
+    event_id: raw.event_id,
+    agent_id: raw.agent_id,
+    host: raw.host,
+    source: raw.source,
     event_time: eventTime,
     type,
     metadata: raw.metadata ?? {},

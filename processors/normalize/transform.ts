@@ -53,11 +53,12 @@ export function createNormalizeStage(lookupAssets: AssetLookup, config: Normaliz
       }
       if (ctx.replaying) return { outputs: [], deadLetters: [] };
       const assets = accepted.length ? await lookupAssets(accepted.flatMap((e) => [e.host, e.agent_id])) : new Map();
-      const outputs: OutputRecord[] = accepted.map((event) => ({
-        topic: 'rbp.normalized',
-        key: event.agent_id,
-        value: { ...event, asset: assets.get(event.host) ?? assets.get(event.agent_id) ?? UNKNOWN_ASSET, ingest_time: now },
-      }));
+      // In place: canonicalize built each event as this batch's own object (a copy per event was a generic spread).
+      const outputs: OutputRecord[] = accepted.map((event) => {
+        event.asset = assets.get(event.host) ?? assets.get(event.agent_id) ?? UNKNOWN_ASSET;
+        event.ingest_time = now;
+        return { topic: 'rbp.normalized', key: event.agent_id, value: event };
+      });
       return { outputs, deadLetters, dropped: duplicates ? { duplicate: duplicates } : {} };
     },
   };
