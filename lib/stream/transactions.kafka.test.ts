@@ -33,13 +33,16 @@ describe('TransactionalProducer over the real broker', () => {
         // As in onnx-score: most batches have no output, so the transaction opens with AddOffsetsToTxn.
         const outputs = i % 10 === 0 ? [{ key: `k${i}`, value: Buffer.from(`v${i}`) }] : [];
         await producer.commit(new Map(outputs.length ? [[topic, outputs]] : []), { groupId, partitions: [{ topic, partition: 0, nextOffset: String(i + 1) }] }).catch(() => failed++);
+        // A broker seconds old answers COORDINATOR_NOT_AVAILABLE while it creates __transaction_state and
+        // __consumer_offsets, and kafkajs retries the lookup: count from the first commit of each slot on.
+        if (i === 1) lookups.length = 0;
       }
     } finally {
       await producer.disconnect();
     }
     expect(failed).toBe(0);
-    // Each slot's id found its transaction coordinator and the group's once (patched kafkajs), not 4 per commit.
-    expect(lookups.length).toBeLessThanOrEqual(6);
+    // Each slot's id keeps the coordinators it found (patched kafkajs): no lookup per commit (stock: 4 per commit).
+    expect(lookups.length).toBeLessThanOrEqual(2);
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
     expect(committed.partitions[0].offset).toBe(String(commits));
     const records = await readTopic(topic, { done: (n) => n >= commits / 10, idleMs: 1000, timeoutMs: 30_000 });
