@@ -14,17 +14,18 @@ export interface Codec<T> {
   validate(value: T): string[];
 }
 
-type Mapping = { toWire: (v: any) => unknown; fromWire: (v: any) => unknown };
+/**
+ * The domain mapping of a schema, and what its codec does beyond `serde.encode(toWire(v))` / `fromWire(wire)`:
+ * `encode` replaces the first, `keepEncoded` wraps the second when a codec is made with that option.
+ */
+type Mapping = {
+  toWire: (v: any) => unknown;
+  fromWire: (v: any) => unknown;
+  encode?: (serde: AvroSerde<unknown>, value: any) => Buffer;
+  keepEncoded?: (serde: AvroSerde<unknown>, bytes: Buffer, value: any) => unknown;
+};
 
 const identity: Mapping = { toWire: (v) => v, fromWire: (v) => v };
-
-const MAPPINGS: Record<string, Mapping> = {
-  'telemetry-event.avsc': { toWire: telemetryToWire, fromWire: telemetryFromWire },
-  'correlated-event.avsc': {
-    toWire: (v) => ({ ...v, event: telemetryToWire(v.event) }),
-    fromWire: (v) => ({ ...v, event: telemetryFromWire(v.event as WireTelemetryEvent) }),
-  },
-};
 
 /**
  * The Avro bytes (this build's TelemetryEvent schema, no framing) of events decoded by a codec made with
@@ -35,6 +36,31 @@ const MAPPINGS: Record<string, Mapping> = {
  */
 const encodedEvents = new WeakMap<object, Buffer>();
 
+/** Records the event's bytes when the writer schema is this build's (else they differ from ours). */
+function keepEventBytes(serde: AvroSerde<unknown>, bytes: Buffer, event: TelemetryEvent): TelemetryEvent {
+  if (bytes.readUInt32BE(1) !== serde.schemaId) return event;
+  Object.freeze(event);
+  Object.freeze(event.payload);
+  Object.freeze(event.metadata);
+  if (event.asset) Object.freeze(event.asset);
+  encodedEvents.set(event, bytes.subarray(5));
+  return event;
+}
+
+const correlatedToWire = (v: { event: TelemetryEvent }) => ({ ...v, event: telemetryToWire(v.event) });
+
+const MAPPINGS: Record<string, Mapping> = {
+  'telemetry-event.avsc': { toWire: telemetryToWire, fromWire: telemetryFromWire, keepEncoded: keepEventBytes },
+  'correlated-event.avsc': {
+    toWire: correlatedToWire,
+    fromWire: (v) => ({ ...v, event: telemetryFromWire(v.event as WireTelemetryEvent) }),
+    encode: (serde, value: { event: TelemetryEvent } & Record<string, unknown>) => {
+      const body = encodedEvents.get(value.event);
+      return body ? serde.encodeAfterFirstField(body, value) : serde.encode(correlatedToWire(value));
+    },
+  },
+};
+
 export interface CodecOptions {
   /** Telemetry events only: keep each event's bytes for a CorrelatedEvent that forwards it (see encodedEvents). */
   keepEncoded?: boolean;
@@ -43,37 +69,15 @@ export interface CodecOptions {
 export async function codecFor<T>(registry: SchemaRegistryClient, spec: TopicSpec, options: CodecOptions = {}): Promise<Codec<T>> {
   const serde = await AvroSerde.forSubject<unknown>(registry, spec.valueSubject, spec.valueSchema);
   const map = MAPPINGS[spec.valueSchema] ?? identity;
-  const fromWire = options.keepEncoded && spec.valueSchema === 'telemetry-event.avsc' ? keepingEncoded(serde, map.fromWire) : (_bytes: Buffer, wire: unknown) => map.fromWire(wire);
-  const encode =
-    spec.valueSchema === 'correlated-event.avsc'
-      ? (value: CorrelatedValue) => {
-          const body = encodedEvents.get(value.event);
-          return body ? serde.encodeAfterFirstField(body, value) : serde.encode(map.toWire(value));
-        }
-      : (value: unknown) => serde.encode(map.toWire(value));
+  const keep = options.keepEncoded ? map.keepEncoded : undefined;
+  const fromWire = (bytes: Buffer, wire: unknown) => (keep ? keep(serde, bytes, map.fromWire(wire)) : map.fromWire(wire));
   return {
     subject: spec.valueSubject,
-    encode: encode as (value: T) => Buffer,
+    encode: map.encode ? (value) => map.encode!(serde, value) : (value) => serde.encode(map.toWire(value)),
     decode: (bytes) => {
       const wire = serde.decode(bytes);
       return (wire instanceof Promise ? wire.then((w) => fromWire(bytes, w)) : fromWire(bytes, wire)) as T | Promise<T>;
     },
     validate: (value) => serde.validate(map.toWire(value)),
-  };
-}
-
-type CorrelatedValue = { event: object } & Record<string, unknown>;
-
-/** fromWire that records the event's bytes when the writer schema is this build's (else they differ from ours). */
-function keepingEncoded(serde: AvroSerde<unknown>, fromWire: (wire: unknown) => unknown): (bytes: Buffer, wire: unknown) => unknown {
-  return (bytes, wire) => {
-    const event = fromWire(wire) as TelemetryEvent;
-    if (bytes.readUInt32BE(1) !== serde.schemaId) return event;
-    Object.freeze(event);
-    Object.freeze(event.payload);
-    Object.freeze(event.metadata);
-    if (event.asset) Object.freeze(event.asset);
-    encodedEvents.set(event, bytes.subarray(5));
-    return event;
   };
 }

@@ -24,7 +24,8 @@ async function correlateDecoded(events: TelemetryEvent[]) {
     const raw = input.encode(e);
     return { topic: INPUT_TOPIC, partition: 0, offset: BigInt(i), key: e.agent_id, timestamp: e.event_time, raw, value: input.decode(raw) as TelemetryEvent };
   });
-  const result = createCorrelateStage(rules()).process(batch, createCorrelateStage(rules()).createState(INPUT_TOPIC, 0));
+  const stage = createCorrelateStage(rules());
+  const result = stage.process(batch, stage.createState(INPUT_TOPIC, 0));
   return { catalog, registry, input, output, batch, outputs: result.outputs.map((o) => o.value as CorrelatedEvent) };
 }
 
